@@ -1,0 +1,171 @@
+// The contract of one TCP connection (RFC 9293 3.10): a pure state machine.
+// Inputs: arriving segments, user calls, and `now` (milliseconds, from the caller's clock).
+// Outputs: segments and events through a ConnectionSink, and the next deadline.
+// It owns no timers and does no I/O; the host stack drives it.
+import type { Segment } from '../wire/types.js';
+
+/** RFC 9293 3.3.2, Figure 5: the eleven states, printed as the RFC names them. */
+export type TcpState =
+  | 'CLOSED'
+  | 'LISTEN'
+  | 'SYN-SENT'
+  | 'SYN-RECEIVED'
+  | 'ESTABLISHED'
+  | 'FIN-WAIT-1'
+  | 'FIN-WAIT-2'
+  | 'CLOSE-WAIT'
+  | 'CLOSING'
+  | 'LAST-ACK'
+  | 'TIME-WAIT';
+
+export const TCP_STATES: readonly TcpState[] = [
+  'CLOSED', 'LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1',
+  'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT',
+];
+
+/** Node-style error codes the user calls map onto (RFC 9293 3.10 error strings in `message`). */
+export type TcpErrorCode =
+  | 'ECONNREFUSED' // "connection reset" in SYN-SENT: the peer refused
+  | 'ECONNRESET' // "connection reset"
+  | 'ECONNABORTED' // local ABORT
+  | 'EPIPE' // "connection closing": SEND after CLOSE
+  | 'ENOTCONN' // "connection does not exist"
+  | 'ETIMEDOUT' // user timeout / R2 / SYN retries exhausted
+  | 'EISCONN' // "connection already exists"
+  | 'EINVAL' // "insufficient resources"/bad argument
+  | 'EHOSTUNREACH' // hard ICMP error (via host stack)
+  | 'ENETUNREACH'
+  | 'EMSGSIZE';
+
+export class TcpError extends Error {
+  constructor(
+    readonly code: TcpErrorCode,
+    /** The RFC 9293 wording, e.g. "connection does not exist". */
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TcpError';
+  }
+}
+
+export type TimerName = 'retransmit' | 'persist' | 'keepalive' | 'time-wait' | 'delayed-ack' | 'user-timeout';
+
+/** Everything the connection tells its owner besides segments. */
+export type ConnEvent =
+  | { type: 'state'; from: TcpState; to: TcpState; cause: string }
+  /** Receive buffer went from empty to non-empty (or more data arrived). */
+  | { type: 'readable' }
+  /** Send buffer has room again after being full. */
+  | { type: 'writable' }
+  /** The peer's FIN has been reached in sequence: after the buffered data, EOF. */
+  | { type: 'eof' }
+  /** The connection failed (reset, refused, timeout); the TCB is gone or going. */
+  | { type: 'error'; code: TcpErrorCode; message: string }
+  /** The TCB was deleted (state CLOSED). The owner should forget the connection. */
+  | { type: 'closed' }
+  | { type: 'timer'; timer: TimerName; action: 'set' | 'fire' | 'cancel'; deadline?: number }
+  /** An arriving segment was not accepted (or only partly); reason is short and stable. */
+  | { type: 'drop'; reason: string }
+  | { type: 'retransmit'; seq: number; len: number; cause: 'rto' | 'fast' | 'sack' | 'tlp' | 'syn' | 'fin' }
+  /** RFC 5961 challenge ACK sent (or suppressed by the rate limit). */
+  | { type: 'challenge-ack'; suppressed: boolean };
+
+export interface ConnectionSink {
+  /** A segment to send. The host fills in IP addresses and the checksum. */
+  output(seg: Segment): void;
+  event(ev: ConnEvent): void;
+}
+
+export interface Endpoint {
+  addr: string;
+  port: number;
+}
+
+export interface ConnectionConfig {
+  /** Address family, for the default peer MSS (RFC 9293 3.7.1: 536 for IPv4, 1220 for IPv6). */
+  family: 4 | 6;
+  /** Our MSS to advertise (link MTU minus IP and TCP headers). */
+  mss: number;
+  /** Receive buffer size in bytes (advertised window upper bound). */
+  rcvBuf: number;
+  /** Send buffer size in bytes. */
+  sndBuf: number;
+  /** RFC 6298 bounds, ms. Defaults like Linux: 200 ms floor, 1 s initial, 120 s ceiling. */
+  rtoMin: number;
+  rtoInitial: number;
+  rtoMax: number;
+  /** Maximum segment lifetime, ms. TIME-WAIT lasts 2*msl (default 30 s -> 60 s like Linux). */
+  msl: number;
+  /** RFC 9293 3.8.3: R1 (retransmissions before telling IP/ULP) and R2 (give up). */
+  r1: number;
+  r2: number;
+  /** SYN retransmissions before ETIMEDOUT (Linux tcp_syn_retries = 6). */
+  synRetries: number;
+  /** User timeout, ms (RFC 9293 3.8.4; RFC 5482). 0 = off (R2 governs). */
+  userTimeout: number;
+  keepAlive: boolean;
+  keepAliveIdle: number;
+  keepAliveInterval: number;
+  keepAliveCount: number;
+  /** RFC 5961 mitigations (challenge ACKs). FreeBSD insecure_rst=0 means on. */
+  rfc5961: boolean;
+  /** Challenge ACKs allowed per second (RFC 5961 7). */
+  challengeAckLimit: number;
+  /** RFC 7323 / RFC 2018 extensions, each negotiable. */
+  windowScaling: boolean;
+  timestamps: boolean;
+  sack: boolean;
+  /** RFC 9293 3.7.4 Nagle; false = TCP_NODELAY. */
+  nagle: boolean;
+  /** Delayed ACK timeout, ms (0 = ACK every segment at once). */
+  delayedAck: number;
+  congestion: 'cubic' | 'newreno';
+  /** RFC 6928 initial window in segments. */
+  initialWindow: number;
+}
+
+export const DEFAULT_CONFIG: ConnectionConfig = {
+  family: 4,
+  mss: 1460,
+  rcvBuf: 256 * 1024,
+  sndBuf: 256 * 1024,
+  rtoMin: 200,
+  rtoInitial: 1000,
+  rtoMax: 120_000,
+  msl: 30_000,
+  r1: 3,
+  r2: 15,
+  synRetries: 6,
+  userTimeout: 0,
+  keepAlive: false,
+  keepAliveIdle: 7_200_000,
+  keepAliveInterval: 75_000,
+  keepAliveCount: 9,
+  rfc5961: true,
+  challengeAckLimit: 1000,
+  windowScaling: true,
+  timestamps: true,
+  sack: true,
+  nagle: true,
+  delayedAck: 40,
+  congestion: 'cubic',
+  initialWindow: 10,
+};
+
+/** RFC 9293 3.10.6 STATUS, also what the host's connection table shows. */
+export interface ConnStatus {
+  state: TcpState;
+  local: Endpoint;
+  remote: Endpoint;
+  sndUna: number;
+  sndNxt: number;
+  sndWnd: number;
+  rcvNxt: number;
+  rcvWnd: number;
+  sendQueue: number; // bytes not yet acknowledged or not yet sent
+  recvQueue: number; // bytes received, not yet read by the user
+  srtt: number | undefined;
+  rto: number;
+  cwnd: number;
+  retransmits: number;
+}
