@@ -169,3 +169,54 @@ export interface ConnStatus {
   cwnd: number;
   retransmits: number;
 }
+
+/** What the host stack hands a new connection. */
+export interface ConnectionInit {
+  config: ConnectionConfig;
+  local: Endpoint;
+  /** The peer. For a passive open the host forks a LISTEN connection per arriving SYN, so the
+   *  remote is known (RFC 9293 3.10.7.2: "fill in" the foreign socket). */
+  remote: Endpoint;
+  sink: ConnectionSink;
+  /** Initial send sequence number, chosen by the host (RFC 6528, see tcp/isn.ts). */
+  iss: number;
+  now: number;
+}
+
+/** One connection (implemented by tcp/connection.ts). All methods are synchronous and never
+ *  throw on bad segments; user-call misuse throws TcpError with an RFC 9293 message. */
+export interface TcpConnection {
+  readonly state: TcpState;
+  readonly config: ConnectionConfig;
+  /** RFC 9293 3.10.1 OPEN, active: CLOSED -> SYN-SENT, sends SYN. */
+  openActive(now: number): void;
+  /** RFC 9293 3.10.1 OPEN, passive: CLOSED -> LISTEN. */
+  openPassive(now: number): void;
+  /** RFC 9293 3.10.2 SEND: queues as much as fits; returns bytes accepted (0 when full). */
+  send(data: Uint8Array, now: number): number;
+  /** RFC 9293 3.10.3 RECEIVE: up to `max` bytes in order; null when nothing is buffered. */
+  receive(max: number, now: number): Uint8Array | null;
+  /** Bytes buffered for the user to read. */
+  readonly readableBytes: number;
+  /** Room left in the send buffer. */
+  readonly writableBytes: number;
+  /** True once the peer's FIN has been reached in sequence (EOF after buffered data). */
+  readonly eof: boolean;
+  /** RFC 9293 3.10.4 CLOSE (our direction only; half-close). */
+  close(now: number): void;
+  /** RFC 9293 3.10.5 ABORT: sends RST when synchronized, goes to CLOSED. */
+  abort(now: number): void;
+  /** RFC 9293 3.10.6 STATUS. */
+  status(): ConnStatus;
+  /** RFC 9293 3.10.7 SEGMENT ARRIVES (the segment already passed the checksum). */
+  segmentArrives(seg: Segment, now: number): void;
+  /** Earliest time at which onTimer must be called; Infinity when no timer is armed. */
+  nextDeadline(): number;
+  /** RFC 9293 3.10.8 TIMEOUTS: handle every timer due at `now`. */
+  onTimer(now: number): void;
+  /** ICMP errors quoted back to us (RFC 5461: soft errors do not abort an established
+   *  connection; hard errors abort a connection in SYN-SENT/SYN-RECEIVED). */
+  icmpError(code: TcpErrorCode, hard: boolean, now: number): void;
+  /** RFC 1191 / RFC 8201: the path MTU dropped; shrink the effective MSS. */
+  pathMtu(mtu: number, now: number): void;
+}

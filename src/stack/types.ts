@@ -1,0 +1,57 @@
+// Contract of the host stack's BSD-like socket layer. It is synchronous and non-blocking:
+// calls that would block throw SocketError('EAGAIN' | 'EINPROGRESS' ...). The packetdrill runner
+// drives it directly; the Node `net` and web-streams APIs are built on it.
+
+export type Errno =
+  | 'EAGAIN' | 'EINPROGRESS' | 'EALREADY' | 'EISCONN' | 'ENOTCONN' | 'ECONNREFUSED'
+  | 'ECONNRESET' | 'ECONNABORTED' | 'ETIMEDOUT' | 'EPIPE' | 'EADDRINUSE' | 'EADDRNOTAVAIL'
+  | 'EINVAL' | 'EBADF' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'EHOSTUNREACH' | 'ENETUNREACH'
+  | 'EMFILE' | 'ENOBUFS' | 'EMSGSIZE' | 'ENOPROTOOPT';
+
+export class SocketError extends Error {
+  constructor(readonly code: Errno, message?: string) {
+    super(message ?? code);
+    this.name = 'SocketError';
+  }
+}
+
+export interface SockAddr {
+  addr: string; // "10.0.0.1", "::1"; "0.0.0.0" / "::" = wildcard
+  port: number;
+}
+
+export interface PollResult {
+  readable: boolean; // data, EOF, a pending accept, or an error
+  writable: boolean;
+  error: boolean;
+  hup: boolean; // both directions closed
+}
+
+/** Socket options the runner and the APIs set (names follow the Linux/BSD constants). */
+export type SockOpt =
+  | 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'SO_KEEPALIVE' | 'SO_LINGER'
+  | 'SO_ERROR' | 'TCP_NODELAY' | 'TCP_MAXSEG' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT'
+  | 'TCP_USER_TIMEOUT' | 'TCP_CORK' | 'SO_RCVLOWAT';
+
+export interface SocketLayer {
+  socket(family: 4 | 6): number;
+  bind(fd: number, addr: SockAddr): void;
+  listen(fd: number, backlog: number): void;
+  /** Returns a new fd for a completed connection, or throws EAGAIN. */
+  accept(fd: number): { fd: number; remote: SockAddr };
+  /** Starts an active open; throws EINPROGRESS (non-blocking semantics). */
+  connect(fd: number, addr: SockAddr): void;
+  /** Reads up to n bytes; empty array = EOF; throws EAGAIN when nothing is buffered. */
+  read(fd: number, n: number, opts?: { peek?: boolean }): Uint8Array;
+  /** Writes as much as fits; throws EAGAIN when the buffer is full, EPIPE after shutdown. */
+  write(fd: number, data: Uint8Array): number;
+  shutdown(fd: number, how: 'rd' | 'wr' | 'rdwr'): void;
+  close(fd: number): void;
+  setsockopt(fd: number, opt: SockOpt, value: number | boolean | { onoff: boolean; linger: number }): void;
+  getsockopt(fd: number, opt: SockOpt): number;
+  poll(fd: number): PollResult;
+  localAddress(fd: number): SockAddr;
+  remoteAddress(fd: number): SockAddr;
+  /** Bytes waiting to be read (FIONREAD / SIOCINQ). */
+  inq(fd: number): number;
+}
