@@ -55,3 +55,20 @@ export interface SocketLayer {
   /** Bytes waiting to be read (FIONREAD / SIOCINQ). */
   inq(fd: number): number;
 }
+
+/** Per-socket notifications for event-driven layers above (Node `net`, web streams), so they
+ *  never poll. Delivered synchronously after the stack has finished processing the input or
+ *  timer that caused them (never re-entrantly from inside a SocketLayer call). */
+export type SocketEventName =
+  | 'connect' // active open completed (ESTABLISHED)
+  | 'accept' // a listener has a completed connection waiting in its accept queue
+  | 'readable' // new data is buffered
+  | 'writable' // send buffer has room again after EAGAIN
+  | 'eof' // the peer's FIN was reached in sequence
+  | 'error' // a pending error (read it with getsockopt(fd, 'SO_ERROR'))
+  | 'closed'; // the connection is gone (CLOSED); the fd stays valid until close(fd)
+
+export interface SocketWatch {
+  /** Subscribe to one socket's notifications; returns an unsubscribe function. */
+  watch(fd: number, cb: (ev: SocketEventName) => void): () => void;
+}
