@@ -1,0 +1,272 @@
+// The impairment engine shared by SimLink and SimLan: one Pipe carries packets in one
+// direction with delay, jitter, a rate-limited serialization queue (tail drop), loss,
+// duplication, reordering and bit corruption. Every random draw comes from the Pipe's own Rng,
+// in a fixed order per packet, so the same seed and traffic give the same result every run.
+import type { Rng, Scheduler } from '../sim/types.js';
+import type { TraceSink, LinkTrace } from '../trace/trace.js';
+import { parseCount, parseDuration, parseProbability, parseRate } from './units.js';
+
+/** Impairments for one direction. Numbers are ms, bits/s and probabilities in [0,1]; strings
+ *  like '5ms', '10Mbit', '1%' are accepted too. */
+export interface Impairments {
+  /** One-way propagation delay (default 0). */
+  delay?: number | string;
+  /** Uniform jitter: each packet's delay is delay ± jitter (never below 0). Jitter alone does
+   *  not reorder: packets leave in order unless picked for reordering. */
+  jitter?: number | string;
+  /** Serialization rate; 0 or 'unlimited' = infinitely fast (default). */
+  bandwidth?: number | string;
+  /** Packets waiting or being serialized before tail drop (default 1000). Only with bandwidth. */
+  queueLimit?: number | string;
+  loss?: number | string;
+  duplicate?: number | string;
+  /** Probability a packet is held back by reorderDelay so later packets overtake it. */
+  reorder?: number | string;
+  /** Extra delay for reordered packets (default 10 ms). */
+  reorderDelay?: number | string;
+  /** Probability one random bit of the packet is flipped. */
+  corrupt?: number | string;
+}
+
+export interface ResolvedImpairments {
+  delay: number;
+  jitter: number;
+  bandwidth: number;
+  queueLimit: number;
+  loss: number;
+  duplicate: number;
+  reorder: number;
+  reorderDelay: number;
+  corrupt: number;
+}
+
+export const NO_IMPAIRMENTS: Readonly<ResolvedImpairments> = Object.freeze({
+  delay: 0,
+  jitter: 0,
+  bandwidth: Infinity,
+  queueLimit: 1000,
+  loss: 0,
+  duplicate: 0,
+  reorder: 0,
+  reorderDelay: 10,
+  corrupt: 0,
+});
+
+/** Merge a partial, possibly textual, impairment set onto `base`. Throws UnitError on bad text. */
+export function resolveImpairments(p: Impairments, base: ResolvedImpairments = NO_IMPAIRMENTS): ResolvedImpairments {
+  const r = { ...base };
+  if (p.delay !== undefined) r.delay = parseDuration(p.delay, 'delay');
+  if (p.jitter !== undefined) r.jitter = parseDuration(p.jitter, 'jitter');
+  if (p.bandwidth !== undefined) r.bandwidth = parseRate(p.bandwidth, 'bandwidth');
+  if (p.queueLimit !== undefined) r.queueLimit = parseCount(p.queueLimit, 'queueLimit');
+  if (p.loss !== undefined) r.loss = parseProbability(p.loss, 'loss');
+  if (p.duplicate !== undefined) r.duplicate = parseProbability(p.duplicate, 'duplicate');
+  if (p.reorder !== undefined) r.reorder = parseProbability(p.reorder, 'reorder');
+  if (p.reorderDelay !== undefined) r.reorderDelay = parseDuration(p.reorderDelay, 'reorderDelay');
+  if (p.corrupt !== undefined) r.corrupt = parseProbability(p.corrupt, 'corrupt');
+  return r;
+}
+
+/** What the trace hook learns about a packet (the wire layer's describePacket fits). */
+export interface PacketDescription {
+  flags: string;
+  seq: number;
+  ack: number;
+  len: number;
+  src: string;
+  dst: string;
+}
+export type DescribePacket = (packet: Uint8Array) => PacketDescription | null;
+
+export interface PipeStats {
+  sent: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  corrupted: number;
+  reordered: number;
+  queueDrops: number;
+  downDrops: number;
+  mtuDrops: number;
+  bytesDelivered: number;
+}
+
+function emptyStats(): PipeStats {
+  return {
+    sent: 0,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    corrupted: 0,
+    reordered: 0,
+    queueDrops: 0,
+    downDrops: 0,
+    mtuDrops: 0,
+    bytesDelivered: 0,
+  };
+}
+
+export interface TraceHook {
+  trace?: TraceSink;
+  describe?: DescribePacket;
+  /** Also emit a LinkTrace 'delivered' for every delivered packet (default false). */
+  traceDelivered?: boolean;
+}
+
+/** tcpdump-like one-line summary: "S. 100:100(0) ack 1" */
+export function summarize(d: PacketDescription): string {
+  return `${d.flags} ${d.seq}:${(d.seq + d.len) >>> 0}(${d.len}) ack ${d.ack}`;
+}
+
+export type DropReason = 'link down' | 'exceeds mtu' | 'queue full' | 'loss' | 'no receiver' | 'unknown destination';
+
+export class Pipe {
+  cfg: ResolvedImpairments;
+  up = true;
+  readonly stats: PipeStats = emptyStats();
+  /** Finish times of packets admitted to the serialization queue, oldest first. */
+  private txFinish: number[] = [];
+  private busyUntil = -Infinity;
+  /** Latest delivery time among in-order packets: jitter never reorders them. */
+  private lastInOrderAt = -Infinity;
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly rng: Rng,
+    /** Name of the sending host, used as the trace event's `host`. */
+    public hostName: string,
+    private readonly hook: TraceHook,
+    cfg: ResolvedImpairments = NO_IMPAIRMENTS,
+  ) {
+    this.cfg = { ...cfg };
+  }
+
+  /** Push one packet into the pipe. `deliver` runs at arrival time (unless the pipe is down
+   *  then) with a private copy of the packet. `mtu` limits its size. */
+  send(packet: Uint8Array, mtu: number, deliver: (p: Uint8Array) => void): void {
+    const now = this.sched.now();
+    const c = this.cfg;
+    this.stats.sent++;
+    if (!this.up) {
+      this.stats.downDrops++;
+      this.drop(packet, 'link down');
+      return;
+    }
+    if (packet.length > mtu) {
+      this.stats.mtuDrops++;
+      this.drop(packet, 'exceeds mtu');
+      return;
+    }
+    // Serialization: the packet starts when the wire is free and takes size*8/bandwidth.
+    let departs = now;
+    if (c.bandwidth !== Infinity) {
+      while (this.txFinish.length && this.txFinish[0] <= now) this.txFinish.shift();
+      if (this.txFinish.length >= Math.max(1, c.queueLimit)) {
+        this.stats.queueDrops++;
+        this.drop(packet, 'queue full');
+        return;
+      }
+      const start = Math.max(now, this.busyUntil);
+      departs = start + (packet.length * 8 * 1000) / c.bandwidth;
+      this.busyUntil = departs;
+      this.txFinish.push(departs);
+    }
+    // Random loss on the wire (after it used its share of the bandwidth).
+    if (chance(this.rng, c.loss)) {
+      this.stats.lost++;
+      this.drop(packet, 'loss');
+      return;
+    }
+    let p = packet.slice();
+    if (chance(this.rng, c.corrupt) && p.length > 0) {
+      const bit = intBelow(this.rng, p.length * 8);
+      p[bit >>> 3] ^= 1 << (bit & 7);
+      this.stats.corrupted++;
+      this.emit('corrupted', p, `bit ${bit}`);
+    }
+    let delay = c.delay;
+    if (c.jitter > 0) delay = Math.max(0, delay + (this.rng.next() * 2 - 1) * c.jitter);
+    let at = departs + delay;
+    if (chance(this.rng, c.reorder)) {
+      at += c.reorderDelay;
+      this.stats.reordered++;
+      this.emit('reordered', p);
+    } else {
+      at = Math.max(at, this.lastInOrderAt);
+      this.lastInOrderAt = at;
+    }
+    const dup = chance(this.rng, c.duplicate);
+    this.sched.at(at, () => this.arrive(p, deliver));
+    if (dup) {
+      this.stats.duplicated++;
+      this.emit('duplicated', p);
+      const copy = p.slice();
+      this.sched.at(at, () => this.arrive(copy, deliver));
+    }
+  }
+
+  private arrive(p: Uint8Array, deliver: (p: Uint8Array) => void): void {
+    if (!this.up) {
+      // The link went down while the packet was in flight.
+      this.stats.downDrops++;
+      this.drop(p, 'link down');
+      return;
+    }
+    this.stats.delivered++;
+    this.stats.bytesDelivered += p.length;
+    if (this.hook.traceDelivered) this.emit('delivered', p);
+    deliver(p);
+  }
+
+  /** Record a dropped packet: a LinkTrace 'lost' (drawn as a lost arrow) and, for drops that
+   *  are not random loss, a DropTrace with the reason. */
+  drop(p: Uint8Array, reason: DropReason): void {
+    if (!this.hook.trace) return;
+    this.emit('lost', p, reason === 'loss' ? undefined : reason);
+    if (reason !== 'loss') {
+      this.hook.trace({ type: 'drop', t: this.sched.now(), host: this.hostName, layer: 'link', reason });
+    }
+  }
+
+  emit(action: LinkTrace['action'], p: Uint8Array, note?: string): void {
+    const sink = this.hook.trace;
+    if (!sink) return;
+    const ev: LinkTrace = { type: 'link', t: this.sched.now(), host: this.hostName, action };
+    let d: PacketDescription | null = null;
+    if (this.hook.describe) {
+      try {
+        d = this.hook.describe(p);
+      } catch {
+        d = null; // a describer must never break the link
+      }
+    }
+    if (d) {
+      ev.summary = summarize(d) + (note ? ` [${note}]` : '');
+      ev.flags = d.flags;
+      ev.seq = d.seq;
+      ev.ack = d.ack;
+      ev.len = d.len;
+      ev.src = d.src;
+      ev.dst = d.dst;
+    } else {
+      ev.summary = `${p.length} bytes` + (note ? ` [${note}]` : '');
+    }
+    sink(ev);
+  }
+}
+
+function chance(rng: Rng, p: number): boolean {
+  if (!(p > 0)) return false;
+  if (p >= 1) return true;
+  return rng.next() < p;
+}
+
+function intBelow(rng: Rng, n: number): number {
+  return Math.min(n - 1, Math.floor(rng.next() * n));
+}
+
+/** An independent stream for a label when the Rng can fork; otherwise the Rng itself. */
+export function forkRng(rng: Rng, label: string): Rng {
+  const f = (rng as { fork?: (l: string) => Rng }).fork;
+  return typeof f === 'function' ? f.call(rng, label) : rng;
+}
