@@ -67,7 +67,8 @@ export function resolveImpairments(p: Impairments, base: ResolvedImpairments = N
   return r;
 }
 
-/** What the trace hook learns about a packet (the wire layer's describePacket fits). */
+/** What the trace hook learns about a packet (the wire layer's describePacket fits). `src` and
+ *  `dst` are "addr:port", or bare addresses with the ports in srcPort/dstPort. */
 export interface PacketDescription {
   flags: string;
   seq: number;
@@ -75,6 +76,8 @@ export interface PacketDescription {
   len: number;
   src: string;
   dst: string;
+  srcPort?: number;
+  dstPort?: number;
 }
 export type DescribePacket = (packet: Uint8Array) => PacketDescription | null;
 
@@ -120,6 +123,9 @@ export function summarize(d: PacketDescription): string {
 
 export type DropReason = 'link down' | 'exceeds mtu' | 'queue full' | 'loss' | 'no receiver' | 'unknown destination';
 
+/** Who receives a packet when it arrives: a handler, or why it cannot be delivered. */
+export type Target = () => ((p: Uint8Array) => void) | DropReason;
+
 export class Pipe {
   cfg: ResolvedImpairments;
   up = true;
@@ -141,9 +147,10 @@ export class Pipe {
     this.cfg = { ...cfg };
   }
 
-  /** Push one packet into the pipe. `deliver` runs at arrival time (unless the pipe is down
-   *  then) with a private copy of the packet. `mtu` limits its size. */
-  send(packet: Uint8Array, mtu: number, deliver: (p: Uint8Array) => void): void {
+  /** Push one packet into the pipe. At arrival time (unless the pipe is down then), `target()`
+   *  names the receiver's handler, or a reason to drop; the handler gets a private copy of the
+   *  packet. `mtu` limits its size. */
+  send(packet: Uint8Array, mtu: number, target: Target): void {
     const now = this.sched.now();
     const c = this.cfg;
     this.stats.sent++;
@@ -196,26 +203,31 @@ export class Pipe {
       this.lastInOrderAt = at;
     }
     const dup = chance(this.rng, c.duplicate);
-    this.sched.at(at, () => this.arrive(p, deliver));
+    this.sched.at(at, () => this.arrive(p, target));
     if (dup) {
       this.stats.duplicated++;
       this.emit('duplicated', p);
       const copy = p.slice();
-      this.sched.at(at, () => this.arrive(copy, deliver));
+      this.sched.at(at, () => this.arrive(copy, target));
     }
   }
 
-  private arrive(p: Uint8Array, deliver: (p: Uint8Array) => void): void {
+  private arrive(p: Uint8Array, target: Target): void {
     if (!this.up) {
       // The link went down while the packet was in flight.
       this.stats.downDrops++;
       this.drop(p, 'link down');
       return;
     }
+    const handler = target();
+    if (typeof handler === 'string') {
+      this.drop(p, handler);
+      return;
+    }
     this.stats.delivered++;
     this.stats.bytesDelivered += p.length;
     if (this.hook.traceDelivered) this.emit('delivered', p);
-    deliver(p);
+    handler(p);
   }
 
   /** Record a dropped packet: a LinkTrace 'lost' (drawn as a lost arrow) and, for drops that
@@ -246,8 +258,9 @@ export class Pipe {
       ev.seq = d.seq;
       ev.ack = d.ack;
       ev.len = d.len;
-      ev.src = d.src;
-      ev.dst = d.dst;
+      // Same "addr:port" form as SegmentTrace, so viewers can pair the two.
+      ev.src = typeof d.srcPort === 'number' ? `${d.src}:${d.srcPort}` : d.src;
+      ev.dst = typeof d.dstPort === 'number' ? `${d.dst}:${d.dstPort}` : d.dst;
     } else {
       ev.summary = `${p.length} bytes` + (note ? ` [${note}]` : '');
     }

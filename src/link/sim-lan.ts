@@ -222,11 +222,10 @@ export class SimLan {
       from.pipe.drop(packet, 'unknown destination');
       return;
     }
-    from.pipe.send(packet, this.mtu, (p) => {
-      // Deliver to whoever owns the address at arrival time (a host may have detached).
+    // Deliver to whoever owns the address at arrival time (a host may have detached).
+    from.pipe.send(packet, this.mtu, () => {
       const owner = this.owners.get(key!);
-      if (owner && owner.onReceive) owner.onReceive(p);
-      else from.pipe.drop(p, owner ? 'no receiver' : 'unknown destination');
+      return owner ? (owner.onReceive ?? 'no receiver') : 'unknown destination';
     });
   }
 

@@ -114,9 +114,6 @@ export class SimLink {
   transmit(from: 'a' | 'b', packet: Uint8Array): void {
     const pipe = this.pipes[from === 'a' ? 'a>b' : 'b>a'];
     const to = from === 'a' ? this.b : this.a;
-    pipe.send(packet, this.mtu, (p) => {
-      if (to.onReceive) to.onReceive(p);
-      else pipe.drop(p, 'no receiver');
-    });
+    pipe.send(packet, this.mtu, () => to.onReceive ?? 'no receiver');
   }
 }

@@ -228,3 +228,33 @@ test('SimLink: accepts an external Rng', () => {
   sched.runUntilIdle();
   assert.ok(n > 20 && n < 80);
 });
+
+test('SimLink: a port with no receiver drops with a trace; traceDelivered reports deliveries', () => {
+  const sched = new VirtualScheduler();
+  const rec = new TraceRecorder();
+  const link = new SimLink({ scheduler: sched, trace: rec.sink, traceDelivered: true, hostNames: { a: 'c', b: 's' } });
+  link.a.send(ipv4Tcp());
+  sched.runUntilIdle();
+  assert.equal(link.stats('a>b').delivered, 0);
+  assert.deepEqual(rec.ofType('drop').map((d) => [d.host, d.reason]), [['c', 'no receiver']]);
+  link.b.onReceive = () => {};
+  link.a.send(ipv4Tcp());
+  sched.runUntilIdle();
+  assert.equal(link.stats('a>b').delivered, 1);
+  assert.equal(rec.ofType('link').filter((e) => e.action === 'delivered').length, 1);
+});
+
+test('SimLink: works with the wire layer describePacket (addr + port fields joined as addr:port)', async () => {
+  const { describePacket } = await import('../../src/wire/packet.js');
+  const sched = new VirtualScheduler();
+  const rec = new TraceRecorder();
+  const link = new SimLink({ scheduler: sched, loss: 1, trace: rec.sink, describe: describePacket });
+  link.a.send(ipv4Tcp({ seq: 1234, flags: 0x02 }));
+  sched.runUntilIdle();
+  const [ev] = rec.ofType('link');
+  assert.equal(ev.action, 'lost');
+  assert.equal(ev.flags, 'S');
+  assert.equal(ev.seq, 1234);
+  assert.equal(ev.src, '10.0.0.1:40000');
+  assert.equal(ev.dst, '10.0.0.2:80');
+});
