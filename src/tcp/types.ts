@@ -122,6 +122,9 @@ export interface ConnectionConfig {
   congestion: 'cubic' | 'newreno';
   /** RFC 6928 initial window in segments. */
   initialWindow: number;
+  /** RFC 1337 TIME-WAIT assassination hazards: ignore RST in TIME-WAIT (FreeBSD does; Linux's
+   *  net.ipv4.tcp_rfc1337 defaults to off). Absent = off: RFC 9293 3.10.7.4, RST -> CLOSED. */
+  rfc1337?: boolean;
 }
 
 export const DEFAULT_CONFIG: ConnectionConfig = {

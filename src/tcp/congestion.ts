@@ -1,0 +1,93 @@
+// Congestion control behind one small interface, so CUBIC can be added beside NewReno.
+// The connection detects loss (3 duplicate ACKs, RTO) and tracks the recovery point; the
+// algorithm only decides cwnd and ssthresh.
+
+export type LossKind = 'rto' | 'fast';
+
+export interface CongestionControl {
+  readonly name: string;
+  /** Congestion window, bytes. */
+  readonly cwnd: number;
+  /** Slow-start threshold, bytes. */
+  readonly ssthresh: number;
+  /** New data acknowledged outside recovery (`acked` bytes). */
+  onAck(acked: number, now: number): void;
+  /** A duplicate ACK while in fast recovery (RFC 5681 3.2 step 4: inflate). */
+  onDupAck(): void;
+  /** Loss detected. `flight` is the data outstanding (FlightSize) when it was detected. */
+  onLoss(kind: LossKind, flight: number, now: number): void;
+  /** RFC 6582 3.2 step 5: a partial ACK during recovery acknowledged `acked` bytes. */
+  onPartialAck(acked: number): void;
+  /** RFC 6582 3.2 step 6: a full ACK ended recovery; `flight` is what is still outstanding. */
+  onRecoveryEnd(flight: number): void;
+  /** The MSS changed (path MTU). */
+  setMss(mss: number): void;
+}
+
+/** RFC 5681 + RFC 6582 NewReno, with RFC 3465 byte counting (L = 2*SMSS) in slow start. */
+export class NewReno implements CongestionControl {
+  readonly name = 'newreno';
+  cwnd: number;
+  ssthresh = 0x7fffffff;
+  private bytesAcked = 0; // RFC 3465 appropriate byte counting in congestion avoidance
+
+  constructor(
+    private mss: number,
+    initialWindow: number,
+  ) {
+    // RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)) with 10 segments; we take the configured count.
+    this.cwnd = initialWindow * mss;
+  }
+
+  setMss(mss: number): void {
+    this.mss = mss;
+  }
+
+  onAck(acked: number): void {
+    if (this.cwnd < this.ssthresh) {
+      // RFC 5681 3.1 (2): slow start, cwnd += min(N, SMSS) (RFC 3465: up to 2*SMSS).
+      this.cwnd += Math.min(acked, 2 * this.mss);
+    } else {
+      // RFC 5681 3.1 (3): congestion avoidance, about one SMSS per RTT.
+      this.bytesAcked += acked;
+      if (this.bytesAcked >= this.cwnd) {
+        this.bytesAcked -= this.cwnd;
+        this.cwnd += this.mss;
+      }
+    }
+  }
+
+  onDupAck(): void {
+    // RFC 5681 3.2 (4): each additional duplicate ACK inflates cwnd by SMSS.
+    this.cwnd += this.mss;
+  }
+
+  onLoss(kind: LossKind, flight: number): void {
+    // RFC 5681 (4): ssthresh = max(FlightSize / 2, 2*SMSS).
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+    this.bytesAcked = 0;
+    if (kind === 'rto') {
+      // RFC 5681 3.1 (5): after an RTO, cwnd = loss window = 1 SMSS.
+      this.cwnd = this.mss;
+    } else {
+      // RFC 5681 3.2 (3): cwnd = ssthresh + 3*SMSS.
+      this.cwnd = this.ssthresh + 3 * this.mss;
+    }
+  }
+
+  onPartialAck(acked: number): void {
+    // RFC 6582 3.2 (5): deflate by the amount acked, add back one SMSS if that was >= SMSS.
+    this.cwnd = Math.max(this.mss, this.cwnd - acked + (acked >= this.mss ? this.mss : 0));
+  }
+
+  onRecoveryEnd(flight: number): void {
+    // RFC 6582 3.2 (6) option 1: cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
+    this.cwnd = Math.min(this.ssthresh, Math.max(flight, this.mss) + this.mss);
+  }
+}
+
+export function makeCongestionControl(name: 'cubic' | 'newreno', mss: number, initialWindow: number): CongestionControl {
+  // CUBIC is not written yet: NewReno stands in for it behind the same interface.
+  void name;
+  return new NewReno(mss, initialWindow);
+}

@@ -1,0 +1,1343 @@
+// One TCP connection: the RFC 9293 state machine (3.3.2 Figure 5, event processing 3.10).
+// Pure and deterministic: segments and user calls in, segments and events out through the sink,
+// `now` always a parameter. The host stack asks nextDeadline() and calls onTimer(now).
+import { ACK, FIN, PSH, RST, SYN, type Segment, type SegmentOptions } from '../wire/types.js';
+import { add, ge, gt, inWindow, le, lt, max as seqMax, sub } from './seq.js';
+import { SendBuffer } from './send-buffer.js';
+import { RecvBuffer } from './recv-buffer.js';
+import { RttEstimator } from './rtt.js';
+import { makeCongestionControl, type CongestionControl } from './congestion.js';
+import {
+  TcpError,
+  type ConnectionConfig,
+  type ConnectionInit,
+  type ConnectionSink,
+  type ConnEvent,
+  type ConnStatus,
+  type Endpoint,
+  type TcpConnection,
+  type TcpErrorCode,
+  type TcpState,
+  type TimerName,
+} from './types.js';
+
+const EMPTY = new Uint8Array(0);
+/** RFC 7323 5.5: TS.Recent is invalid after 24 days of idleness. */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+/** TSopt with its two NOPs takes 12 bytes of every segment once negotiated. */
+const TS_OVERHEAD = 12;
+const TIMER_NAMES: readonly TimerName[] = ['retransmit', 'persist', 'keepalive', 'time-wait', 'delayed-ack', 'user-timeout'];
+
+/** States in which SEND queues data to go out (RFC 9293 3.10.2). */
+function isSynchronized(s: TcpState): boolean {
+  return s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT' && s !== 'SYN-RECEIVED';
+}
+
+export class Connection implements TcpConnection {
+  state: TcpState = 'CLOSED';
+  readonly config: ConnectionConfig;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  private readonly sink: ConnectionSink;
+  private readonly initialIss: number;
+
+  // RFC 9293 3.3.1 send sequence variables. sndNxt is the next byte to send; it moves back to
+  // sndUna after an RTO (go-back-N, as BSD does), so sndMax is the RFC's SND.NXT: the highest
+  // sequence number sent so far, used for every acceptability check.
+  iss: number;
+  sndUna: number;
+  sndNxt: number;
+  sndMax: number;
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  /** RFC 5961 5: MAX.SND.WND, the largest window the peer ever offered. */
+  maxSndWnd = 0;
+  // Receive sequence variables. rcvAdvEdge = RCV.NXT + RCV.WND as last advertised.
+  irs = 0;
+  rcvNxt = 0;
+  rcvAdvEdge = 0;
+
+  // Negotiated options (RFC 7323, RFC 2018, RFC 9293 3.7.1).
+  private wsOk = false;
+  private sndShift = 0; // the peer's shift: applied to windows we receive
+  private rcvShift = 0; // our shift: applied to windows we send
+  private readonly ourShift: number;
+  tsOk = false;
+  private tsRecent = 0;
+  private tsRecentAge = 0;
+  private lastAckSent = 0;
+  private readonly tsOffset: number;
+  sackOk = false;
+  /** Our MSS from the config, lowered by pathMtu(). */
+  private mtuMss: number;
+  private peerMss: number;
+  /** Eff.snd.MSS (RFC 9293 3.7.1), the data per segment we send, TSopt taken off. */
+  sndMss: number;
+  /** Largest segment the peer has sent us, for "every second full-sized segment". */
+  private rcvMss: number;
+
+  private readonly sndBuf: SendBuffer;
+  private readonly rcvBuf: RecvBuffer;
+  /** The user called CLOSE: a FIN follows the queued data. */
+  private finQueued = false;
+  /** Sequence number of our FIN (valid when finQueued). */
+  private finSeq = 0;
+  /** The peer's FIN seen out of order, waiting for the hole before it to fill. */
+  private rcvFinSeq: number | undefined;
+  private finReceived = false;
+  private passive = false;
+  private wasFull = false;
+
+  private readonly rtt: RttEstimator;
+  private readonly cc: CongestionControl;
+  private timing = false; // RTT measurement in progress (without timestamps)
+  private rttSeq = 0;
+  private rttTime = 0;
+  private dupAcks = 0;
+  private inRecovery = false;
+  private recover = 0;
+  /** Consecutive retransmissions of the same data (RFC 9293 3.8.3 R1/R2), or of the SYN. */
+  private retransmits = 0;
+  private totalRetransmits = 0;
+  private rtxCause: 'rto' | 'syn' | 'fin' = 'rto';
+  private persistBackoff = 0;
+  private keepAliveProbes = 0;
+  private softError: TcpErrorCode | undefined;
+
+  // Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2).
+  private ackNow = false;
+  private bytesSinceAck = 0;
+  private dsack: [number, number] | undefined;
+
+  // RFC 5961 7: challenge ACK rate limit.
+  private chalWindowStart = -Infinity;
+  private chalCount = 0;
+
+  private readonly deadlines = new Map<TimerName, number>();
+
+  constructor(init: ConnectionInit & { tsOffset?: number }) {
+    this.config = init.config;
+    this.local = init.local;
+    this.remote = init.remote;
+    this.sink = init.sink;
+    this.initialIss = init.iss >>> 0;
+    this.iss = this.initialIss;
+    this.sndUna = this.sndNxt = this.sndMax = this.iss;
+    this.tsOffset = (init.tsOffset ?? 0) >>> 0;
+    this.recover = this.iss;
+    const c = this.config;
+    let shift = 0;
+    if (c.windowScaling) while (shift < 14 && 65535 * 2 ** shift < c.rcvBuf) shift++;
+    this.ourShift = shift;
+    this.mtuMss = c.mss;
+    this.peerMss = c.family === 6 ? 1220 : 536;
+    this.sndMss = Math.min(this.peerMss, this.mtuMss);
+    this.rcvMss = Math.min(c.mss, this.sndMss);
+    this.sndBuf = new SendBuffer(c.sndBuf);
+    this.rcvBuf = new RecvBuffer(c.rcvBuf, 32, 1 << shift);
+    this.rtt = new RttEstimator(c.rtoMin, c.rtoMax, c.rtoInitial);
+    this.cc = makeCongestionControl(c.congestion, this.sndMss, c.initialWindow);
+    for (const t of TIMER_NAMES) this.deadlines.set(t, Infinity);
+    void init.now;
+  }
+
+  // ---------------------------------------------------------------- accessors
+
+  get readableBytes(): number {
+    return this.rcvBuf.readable;
+  }
+
+  get writableBytes(): number {
+    if (this.finQueued || this.state === 'CLOSED') return 0;
+    return this.sndBuf.free;
+  }
+
+  get eof(): boolean {
+    return this.finReceived;
+  }
+
+  status(): ConnStatus {
+    return {
+      state: this.state,
+      local: this.local,
+      remote: this.remote,
+      sndUna: this.sndUna,
+      sndNxt: this.sndMax,
+      sndWnd: this.sndWnd,
+      rcvNxt: this.rcvNxt,
+      rcvWnd: this.rcvWnd(),
+      sendQueue: this.sndBuf.length,
+      recvQueue: this.rcvBuf.readable,
+      srtt: this.rtt.srtt,
+      rto: this.rtt.rto,
+      cwnd: this.cc.cwnd,
+      retransmits: this.totalRetransmits,
+    };
+  }
+
+  get ssthresh(): number {
+    return this.cc.ssthresh;
+  }
+
+  // ---------------------------------------------------------------- small helpers
+
+  private ev(e: ConnEvent): void {
+    this.sink.event(e);
+  }
+
+  private setState(to: TcpState, cause: string): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    this.ev({ type: 'state', from, to, cause });
+  }
+
+  private drop(reason: string): void {
+    this.ev({ type: 'drop', reason });
+  }
+
+  private setTimer(t: TimerName, deadline: number): void {
+    if (this.deadlines.get(t) === deadline) return;
+    this.deadlines.set(t, deadline);
+    this.ev({ type: 'timer', timer: t, action: 'set', deadline });
+  }
+
+  private cancelTimer(t: TimerName): void {
+    if (this.deadlines.get(t) === Infinity) return;
+    this.deadlines.set(t, Infinity);
+    this.ev({ type: 'timer', timer: t, action: 'cancel' });
+  }
+
+  private armed(t: TimerName): boolean {
+    return this.deadlines.get(t) !== Infinity;
+  }
+
+  private cancelAllTimers(): void {
+    for (const t of TIMER_NAMES) this.cancelTimer(t);
+  }
+
+  nextDeadline(): number {
+    let d = Infinity;
+    for (const v of this.deadlines.values()) if (v < d) d = v;
+    return d;
+  }
+
+  private tsNow(now: number): number {
+    return (Math.floor(now) + this.tsOffset) >>> 0;
+  }
+
+  /** Bytes we may still receive: RCV.WND as last advertised. */
+  private rcvWnd(): number {
+    return Math.max(0, sub(this.rcvAdvEdge, this.rcvNxt));
+  }
+
+  /** RFC 9293 3.8.6.2.1 receiver SWS avoidance: the window we would offer now. Keeps the right
+   *  edge where it is until it can move by at least min(RCV.BUFF/2, Eff.snd.MSS). */
+  private candidateWindow(): number {
+    const cur = this.rcvWnd();
+    const space = Math.min(this.rcvBuf.space, 65535 * 2 ** this.rcvShift);
+    if (space - cur >= Math.min(this.config.rcvBuf / 2, this.rcvMss)) return space;
+    return cur;
+  }
+
+  /** The 16-bit window field for an outgoing segment; records the advertised right edge. */
+  private windowField(syn: boolean): number {
+    if (syn) {
+      // RFC 7323 2.2: the window in a SYN is never scaled.
+      const w = Math.min(this.rcvBuf.space, 65535);
+      this.rcvAdvEdge = add(this.rcvNxt, w);
+      return w;
+    }
+    const wnd = this.candidateWindow();
+    const s = this.rcvShift;
+    // Round up like Linux so the right edge never moves left (the ring has 2^s slack).
+    let field = Math.ceil(wnd / 2 ** s);
+    if (field > 65535) field = 65535;
+    const edge = add(this.rcvNxt, field * 2 ** s);
+    if (gt(edge, this.rcvAdvEdge)) this.rcvAdvEdge = edge;
+    return field;
+  }
+
+  private synOptions(isSynAck: boolean, now: number): SegmentOptions {
+    // Linux order in the SYN: MSS, SACK-permitted, timestamps, NOP, window scale. The wire layer
+    // emits options in the order of these keys.
+    const c = this.config;
+    const o: SegmentOptions = { mss: this.mtuMss };
+    if (c.sack && (!isSynAck || this.sackOk)) o.sackPermitted = true;
+    if (c.timestamps && (!isSynAck || this.tsOk)) o.timestamp = { val: this.tsNow(now), ecr: isSynAck ? this.tsRecent : 0 };
+    if (c.windowScaling && (!isSynAck || this.wsOk)) o.wscale = this.ourShift;
+    return o;
+  }
+
+  /** Builds and sends one segment; every segment carrying ACK clears the pending ACK. */
+  private output(flags: number, seq: number, payload: Uint8Array, now: number): void {
+    const syn = (flags & SYN) !== 0;
+    let options: SegmentOptions;
+    if (syn) {
+      options = this.synOptions((flags & ACK) !== 0, now);
+    } else {
+      options = {};
+      // RFC 7323 3.2: once negotiated, TSopt goes on every segment (RST included).
+      if (this.tsOk) options.timestamp = { val: this.tsNow(now), ecr: this.tsRecent };
+      if (this.sackOk && (flags & ACK) !== 0 && (flags & RST) === 0) {
+        const blocks = this.sackBlocks();
+        if (blocks.length > 0) options.sack = blocks;
+      }
+    }
+    const ackOn = (flags & ACK) !== 0;
+    const seg: Segment = {
+      srcPort: this.local.port,
+      dstPort: this.remote.port,
+      seq: seq >>> 0,
+      ack: ackOn ? this.rcvNxt : 0,
+      flags,
+      window: flags & RST ? 0 : this.windowField(syn),
+      urgent: 0,
+      options,
+      payload,
+    };
+    if (ackOn) {
+      this.ackNow = false;
+      this.bytesSinceAck = 0;
+      this.lastAckSent = this.rcvNxt;
+      this.dsack = undefined;
+      this.cancelTimer('delayed-ack');
+    }
+    this.sink.output(seg);
+  }
+
+  /** RFC 2018 4 / RFC 2883: D-SACK first, then the most recently changed ranges, as many as fit
+   *  in 40 bytes of options (3 blocks beside TSopt, 4 without). */
+  private sackBlocks(): Array<[number, number]> {
+    const limit = this.tsOk ? 3 : 4;
+    const out: Array<[number, number]> = [];
+    if (this.dsack) out.push(this.dsack);
+    for (const r of this.rcvBuf.sackRanges()) {
+      if (out.length >= limit) break;
+      out.push([r.start, r.end]);
+    }
+    return out;
+  }
+
+  private sendAck(now: number): void {
+    // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+    this.output(ACK, this.sndMax, EMPTY, now);
+  }
+
+  /** RFC 9293 3.10.7.1 / 3.5.2: a reset answering `seg`, which has no TCB to belong to. */
+  private static resetFor(seg: Segment): Segment {
+    if (seg.flags & ACK) {
+      // <SEQ=SEG.ACK><CTL=RST>
+      return { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: 0, flags: RST, window: 0, urgent: 0, options: {}, payload: EMPTY };
+    }
+    // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+    const len = seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
+    return { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: 0, ack: add(seg.seq, len), flags: RST | ACK, window: 0, urgent: 0, options: {}, payload: EMPTY };
+  }
+
+  private sendReset(seg: Segment): void {
+    this.sink.output(Connection.resetFor(seg));
+  }
+
+  /** RFC 5961 7: challenge ACKs, at most config.challengeAckLimit per second. */
+  private challengeAck(now: number): void {
+    if (now - this.chalWindowStart >= 1000) {
+      this.chalWindowStart = now;
+      this.chalCount = 0;
+    }
+    if (this.chalCount >= this.config.challengeAckLimit) {
+      this.ev({ type: 'challenge-ack', suppressed: true });
+      return;
+    }
+    this.chalCount++;
+    this.sendAck(now);
+    this.ev({ type: 'challenge-ack', suppressed: false });
+  }
+
+  /** Deletes the TCB: optional error event, state CLOSED, 'closed'. */
+  private toClosed(cause: string, err?: { code: TcpErrorCode; message: string }, flush = true): void {
+    if (err) this.ev({ type: 'error', code: err.code, message: err.message });
+    this.cancelAllTimers();
+    if (flush) {
+      this.sndBuf.clear();
+      this.rcvBuf.clear();
+    }
+    this.setState('CLOSED', cause);
+    this.ev({ type: 'closed' });
+  }
+
+  private enterTimeWait(now: number, cause: string): void {
+    this.setState('TIME-WAIT', cause);
+    for (const t of TIMER_NAMES) if (t !== 'time-wait') this.cancelTimer(t);
+    // RFC 9293 3.10.7.4 eighth: start (or restart) the 2 MSL time-wait timeout.
+    this.setTimer('time-wait', now + 2 * this.config.msl);
+  }
+
+  // ---------------------------------------------------------------- user calls (3.10.1-3.10.6)
+
+  /** RFC 9293 3.10.1 OPEN, active. */
+  openActive(now: number): void {
+    if (this.state !== 'CLOSED' && this.state !== 'LISTEN') throw new TcpError('EISCONN', 'connection already exists');
+    if (!this.remote.addr || !this.remote.port) throw new TcpError('EINVAL', 'foreign socket unspecified');
+    this.passive = false;
+    this.sendSyn(now, this.state === 'LISTEN' ? 'user SEND' : 'user OPEN');
+  }
+
+  private sendSyn(now: number, cause: string): void {
+    // Select an ISS, send a SYN, SND.UNA = ISS, SND.NXT = ISS+1, enter SYN-SENT.
+    this.sndUna = this.iss;
+    this.sndNxt = this.sndMax = add(this.iss, 1);
+    this.setState('SYN-SENT', cause);
+    this.output(SYN, this.iss, EMPTY, now);
+    this.retransmits = 0;
+    this.startRttTiming(this.iss, now);
+    this.setTimer('retransmit', now + this.rtt.rto);
+  }
+
+  /** RFC 9293 3.10.1 OPEN, passive. */
+  openPassive(now: number): void {
+    void now;
+    if (this.state !== 'CLOSED') throw new TcpError('EISCONN', 'connection already exists');
+    this.passive = true;
+    this.setState('LISTEN', 'user LISTEN');
+  }
+
+  /** RFC 9293 3.10.2 SEND. */
+  send(data: Uint8Array, now: number): number {
+    switch (this.state) {
+      case 'CLOSED':
+        throw new TcpError('ENOTCONN', 'connection does not exist');
+      case 'LISTEN':
+        // A SEND in LISTEN with the foreign socket known turns the open active (Figure 5).
+        if (!this.remote.addr || !this.remote.port) throw new TcpError('EINVAL', 'foreign socket unspecified');
+        this.passive = false;
+        this.sendSyn(now, 'user SEND');
+        return this.queue(data);
+      case 'SYN-SENT':
+      case 'SYN-RECEIVED':
+        // Queue for transmission after entering ESTABLISHED.
+        if (this.finQueued) throw new TcpError('EPIPE', 'connection closing');
+        return this.queue(data);
+      case 'ESTABLISHED':
+      case 'CLOSE-WAIT': {
+        if (this.finQueued) throw new TcpError('EPIPE', 'connection closing');
+        const n = this.queue(data);
+        this.flush(now);
+        this.armTimers(now);
+        return n;
+      }
+      default:
+        throw new TcpError('EPIPE', 'connection closing');
+    }
+  }
+
+  private queue(data: Uint8Array): number {
+    const n = this.sndBuf.write(data);
+    if (n < data.length) this.wasFull = true;
+    return n;
+  }
+
+  /** RFC 9293 3.10.3 RECEIVE. Returns null when nothing is buffered (EOF shows in `eof`). */
+  receive(max: number, now: number): Uint8Array | null {
+    if (this.state === 'CLOSED' && this.rcvBuf.readable === 0) throw new TcpError('ENOTCONN', 'connection does not exist');
+    const before = this.rcvWnd();
+    const out = this.rcvBuf.read(max);
+    if (out && isSynchronized(this.state) && !this.finReceived) {
+      // Send a window update when the window at least doubles and passes the SWS threshold.
+      const cand = this.candidateWindow();
+      if (cand > before && cand >= 2 * before) this.sendAck(now);
+    }
+    return out;
+  }
+
+  /** RFC 9293 3.10.4 CLOSE. */
+  close(now: number): void {
+    switch (this.state) {
+      case 'CLOSED':
+        throw new TcpError('ENOTCONN', 'connection does not exist');
+      case 'LISTEN':
+      case 'SYN-SENT':
+        // Outstanding RECEIVEs/SENDs get "closing"; delete the TCB.
+        this.toClosed('user CLOSE');
+        return;
+      case 'SYN-RECEIVED':
+        this.queueFin();
+        if (this.sndBuf.length === 0) {
+          // "If no SENDs have been issued and there is no pending data to send, then form a FIN
+          // segment and send it, and enter FIN-WAIT-1 state."
+          this.setState('FIN-WAIT-1', 'user CLOSE');
+          this.output(FIN | ACK, this.finSeq, EMPTY, now);
+          this.sndNxt = this.sndMax = add(this.finSeq, 1);
+        }
+        // Otherwise the FIN waits until ESTABLISHED (then -> FIN-WAIT-1).
+        return;
+      case 'ESTABLISHED':
+        this.queueFin();
+        this.setState('FIN-WAIT-1', 'user CLOSE');
+        this.flush(now);
+        this.armTimers(now);
+        return;
+      case 'CLOSE-WAIT':
+        this.queueFin();
+        this.setState('LAST-ACK', 'user CLOSE');
+        this.flush(now);
+        this.armTimers(now);
+        return;
+      case 'FIN-WAIT-1':
+      case 'FIN-WAIT-2':
+        // "Strictly speaking, this is an error ... An 'ok' response would be acceptable, too."
+        return;
+      default:
+        throw new TcpError('EPIPE', 'connection closing');
+    }
+  }
+
+  private queueFin(): void {
+    if (this.finQueued) return;
+    this.finQueued = true;
+    this.finSeq = add(this.sndUna, this.sndBuf.length + (this.state === 'SYN-RECEIVED' ? 1 : 0));
+  }
+
+  /** RFC 9293 3.10.5 ABORT. */
+  abort(now: number): void {
+    switch (this.state) {
+      case 'CLOSED':
+        throw new TcpError('ENOTCONN', 'connection does not exist');
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+      case 'FIN-WAIT-1':
+      case 'FIN-WAIT-2':
+      case 'CLOSE-WAIT':
+        // <SEQ=SND.NXT><CTL=RST>
+        this.output(RST, this.sndMax, EMPTY, now);
+        break;
+      default:
+        break;
+    }
+    this.toClosed('user ABORT');
+  }
+
+  // ---------------------------------------------------------------- ICMP and path MTU
+
+  icmpError(code: TcpErrorCode, hard: boolean, now: number): void {
+    void now;
+    // RFC 5461 / RFC 1122 4.2.3.9: hard errors abort a connection that is still opening;
+    // otherwise the error is remembered and reported if the connection later times out.
+    if (hard && (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED')) {
+      if (this.state === 'SYN-RECEIVED' && this.passive) {
+        this.resetToListen('icmp error');
+        return;
+      }
+      this.toClosed('icmp error', { code, message: icmpMessage(code) });
+      return;
+    }
+    this.softError = code;
+  }
+
+  pathMtu(mtu: number, now: number): void {
+    const ipHdr = this.config.family === 6 ? 40 : 20;
+    const mss = Math.max(64, mtu - ipHdr - 20);
+    if (mss >= this.mtuMss) return;
+    this.mtuMss = mss;
+    this.updateSndMss();
+    // RFC 1191 6.3: retransmit what was sent in segments now too big, without a cwnd cut.
+    if (isSynchronized(this.state) && gt(this.sndMax, this.sndUna)) {
+      this.sndNxt = this.sndUna;
+      this.timing = false;
+      this.rtxCause = 'rto';
+      this.flush(now);
+      this.armTimers(now);
+    }
+  }
+
+  private updateSndMss(): void {
+    this.sndMss = Math.max(16, Math.min(this.peerMss, this.mtuMss) - (this.tsOk ? TS_OVERHEAD : 0));
+    this.cc.setMss(this.sndMss);
+  }
+
+  // ---------------------------------------------------------------- SEGMENT ARRIVES (3.10.7)
+
+  segmentArrives(seg: Segment, now: number): void {
+    switch (this.state) {
+      case 'CLOSED':
+        this.arrivesClosed(seg);
+        return;
+      case 'LISTEN':
+        this.arrivesListen(seg, now);
+        break;
+      case 'SYN-SENT':
+        this.arrivesSynSent(seg, now);
+        break;
+      default:
+        this.arrivesOtherwise(seg, now);
+        break;
+    }
+    this.afterInput(now);
+  }
+
+  private afterInput(now: number): void {
+    if (!isSynchronized(this.state) && this.state !== 'SYN-RECEIVED') return;
+    if (this.state !== 'TIME-WAIT' && this.state !== 'SYN-RECEIVED') this.flush(now);
+    if (this.ackNow) this.sendAck(now);
+    this.armTimers(now);
+  }
+
+  /** RFC 9293 3.10.7.1: CLOSED. */
+  private arrivesClosed(seg: Segment): void {
+    // All data in the incoming segment is discarded; an incoming RST is discarded; any other
+    // segment gets a reset (3.5.2 case 1).
+    if (!(seg.flags & RST)) this.sendReset(seg);
+    this.drop('closed');
+  }
+
+  /** RFC 9293 3.10.7.2: LISTEN. */
+  private arrivesListen(seg: Segment, now: number): void {
+    // First, check for a RST: ignore it.
+    if (seg.flags & RST) return this.drop('rst in LISTEN');
+    // Second, an ACK is bad while listening: <SEQ=SEG.ACK><CTL=RST>.
+    if (seg.flags & ACK) {
+      this.sendReset(seg);
+      return this.drop('ack in LISTEN');
+    }
+    // Third, check for a SYN.
+    if (!(seg.flags & SYN)) return this.drop('no SYN in LISTEN');
+    this.rcvNxt = add(seg.seq, 1);
+    this.irs = seg.seq;
+    this.negotiate(seg, now);
+    // SND.WND from the SYN (never scaled, RFC 7323 2.2).
+    this.sndWnd = seg.window;
+    this.maxSndWnd = this.sndWnd;
+    this.sndWl1 = seg.seq;
+    this.sndWl2 = 0;
+    // Text in a SYN is not kept (no TCP Fast Open); the peer retransmits it after the
+    // handshake. Linux does the same.
+    this.iss = this.initialIss;
+    this.sndUna = this.iss;
+    this.sndNxt = this.sndMax = add(this.iss, 1);
+    this.setState('SYN-RECEIVED', 'rcv SYN');
+    // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>
+    this.output(SYN | ACK, this.iss, EMPTY, now);
+    this.retransmits = 0;
+    this.startRttTiming(this.iss, now);
+    this.setTimer('retransmit', now + this.rtt.rto);
+  }
+
+  /** Options in a SYN (RFC 9293 3.7.1 MSS, RFC 7323 WS/TS, RFC 2018 SACK-permitted). */
+  private negotiate(seg: Segment, now: number): void {
+    const o = seg.options;
+    const c = this.config;
+    this.peerMss = o.mss ?? (c.family === 6 ? 1220 : 536);
+    this.wsOk = c.windowScaling && o.wscale !== undefined;
+    // RFC 7323 2.3: a shift above 14 is used as 14.
+    this.sndShift = this.wsOk ? Math.min(14, o.wscale!) : 0;
+    this.rcvShift = this.wsOk ? this.ourShift : 0;
+    this.tsOk = c.timestamps && o.timestamp !== undefined;
+    if (this.tsOk) {
+      this.tsRecent = o.timestamp!.val;
+      this.tsRecentAge = now;
+    }
+    this.sackOk = c.sack && o.sackPermitted === true;
+    this.updateSndMss();
+    this.rcvMss = Math.min(c.mss, this.sndMss);
+    // The window our SYN (or SYN,ACK) offered, now anchored at RCV.NXT.
+    this.rcvAdvEdge = add(this.rcvNxt, Math.min(this.rcvBuf.space, 65535));
+  }
+
+  /** RFC 9293 3.10.7.3: SYN-SENT. */
+  private arrivesSynSent(seg: Segment, now: number): void {
+    let ackOk = false;
+    // First, check the ACK bit.
+    if (seg.flags & ACK) {
+      // If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless RST) and drop.
+      if (le(seg.ack, this.iss) || gt(seg.ack, this.sndMax)) {
+        if (!(seg.flags & RST)) this.sendReset(seg);
+        return this.drop('bad ack in SYN-SENT');
+      }
+      ackOk = le(this.sndUna, seg.ack) && le(seg.ack, this.sndMax);
+    }
+    // Second, check the RST bit.
+    if (seg.flags & RST) {
+      // RFC 5961 3.2: in SYN-SENT a RST is valid only if it acknowledges our SYN.
+      if (!ackOk) return this.drop('rst without ack in SYN-SENT');
+      this.toClosed('rcv RST', { code: 'ECONNREFUSED', message: 'connection refused' });
+      return;
+    }
+    // Third (security) does not apply. Fourth, check the SYN bit.
+    if (!(seg.flags & SYN)) return this.drop('no SYN in SYN-SENT');
+    this.rcvNxt = add(seg.seq, 1);
+    this.irs = seg.seq;
+    this.negotiate(seg, now);
+    if (seg.flags & ACK) {
+      // Our SYN is acknowledged: SND.UNA = SEG.ACK.
+      this.sndUna = seg.ack;
+      if (lt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
+      this.rttSampleFromAck(seg, now);
+      this.retransmits = 0;
+      this.cancelTimer('retransmit');
+      this.sndWnd = seg.window; // RFC 7323 2.2: not scaled in a SYN
+      this.maxSndWnd = this.sndWnd;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      this.rtt.resetBackoff();
+      this.setState('ESTABLISHED', 'rcv SYN,ACK');
+      this.ackNow = true;
+      // Other controls or text: continue at the sixth step.
+      if (seg.payload.length > 0 || seg.flags & FIN) {
+        this.processText(add(seg.seq, 1), seg.payload, (seg.flags & FIN) !== 0, seg, now);
+      }
+      return;
+    }
+    // Simultaneous open: enter SYN-RECEIVED and send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+    this.sndWnd = seg.window;
+    this.maxSndWnd = this.sndWnd;
+    this.sndWl1 = seg.seq;
+    this.sndWl2 = 0;
+    this.setState('SYN-RECEIVED', 'rcv SYN');
+    this.timing = false;
+    this.output(SYN | ACK, this.iss, EMPTY, now);
+    this.setTimer('retransmit', now + this.rtt.rto);
+  }
+
+  /** RFC 9293 3.10.7.4: the synchronized states (and SYN-RECEIVED). */
+  private arrivesOtherwise(seg: Segment, now: number): void {
+    if (this.state === 'SYN-RECEIVED' && seg.flags & SYN && seg.flags & ACK && seg.seq === this.irs) {
+      // Simultaneous open (Figure 8 line 5): the peer's SYN,ACK. Its SYN lies just before
+      // RCV.NXT; trimmed off, the rest is an ACK of our SYN at RCV.NXT.
+      seg = { ...seg, flags: seg.flags & ~SYN, seq: add(seg.seq, 1) };
+      this.ackNow = true;
+    }
+    const rst = (seg.flags & RST) !== 0;
+    const ts = seg.options.timestamp;
+
+    // RFC 7323 5.3 PAWS, before the sequence check: an old timestamp means an old duplicate.
+    if (this.tsOk && ts && !rst && lt(ts.val, this.tsRecent)) {
+      if (now - this.tsRecentAge > PAWS_IDLE_MS) {
+        this.tsRecent = ts.val; // R1: TS.Recent is too old to trust; take the new one
+        this.tsRecentAge = now;
+      } else {
+        this.ackNow = true;
+        return this.drop('paws');
+      }
+    }
+
+    // First, check the sequence number (the four acceptability cases).
+    const segLen = seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
+    const wnd = this.rcvWnd();
+    let acceptable: boolean;
+    if (segLen === 0) {
+      acceptable = wnd === 0 ? seg.seq === this.rcvNxt : inWindow(seg.seq, this.rcvNxt, wnd);
+    } else {
+      acceptable =
+        wnd > 0 && (inWindow(seg.seq, this.rcvNxt, wnd) || inWindow(add(seg.seq, segLen - 1), this.rcvNxt, wnd));
+    }
+    // "If the RCV.WND is zero ... special allowance should be made to accept valid ACKs, URGs,
+    // and RSTs": a segment at RCV.NXT has its text trimmed off and its ACK processed.
+    if (!acceptable && wnd === 0 && seg.seq === this.rcvNxt && !rst) acceptable = true;
+    if (!acceptable) {
+      if (rst) return this.drop('rst out of window');
+      if (this.state === 'SYN-RECEIVED' && seg.flags & SYN && !(seg.flags & ACK) && seg.seq === this.irs) {
+        // A retransmitted SYN: our SYN,ACK was lost; send it again (Linux tcp_check_req).
+        this.output(SYN | ACK, this.iss, EMPTY, now);
+        return this.drop('duplicate SYN');
+      }
+      if (this.state === 'TIME-WAIT' && seg.flags & FIN) {
+        // A retransmitted FIN: our last ACK was lost. ACK it and restart 2 MSL (3.10.7.4 eighth).
+        this.sendAck(now);
+        this.setTimer('time-wait', now + 2 * this.config.msl);
+        return this.drop('retransmitted FIN');
+      }
+      // RFC 2883: a duplicate of data already received is reported in a D-SACK block.
+      if (this.sackOk && seg.payload.length > 0 && le(add(seg.seq, seg.payload.length), this.rcvNxt)) {
+        this.dsack = [seg.seq, add(seg.seq, seg.payload.length)];
+      }
+      this.ackNow = true;
+      return this.drop('out of window');
+    }
+
+    // Second, check the RST bit.
+    if (rst && this.state === 'TIME-WAIT' && this.config.rfc1337) {
+      // RFC 1337 TW1: a RST must not cut TIME-WAIT short.
+      return this.drop('rst in TIME-WAIT (RFC 1337)');
+    }
+    if (rst) {
+      if (this.config.rfc5961 && seg.seq !== this.rcvNxt) {
+        // RFC 5961 3.2: in the window but not exact: challenge ACK, drop.
+        this.challengeAck(now);
+        return this.drop('rst not exact');
+      }
+      this.onReset();
+      return;
+    }
+    this.noteAlive(now);
+
+    // Third, security/compartment: not implemented (no IP security options).
+
+    // Fourth, check the SYN bit.
+    if (seg.flags & SYN) {
+      if (this.state === 'SYN-RECEIVED' && this.passive) {
+        this.resetToListen('rcv SYN');
+        return this.drop('syn in SYN-RECEIVED');
+      }
+      if (this.config.rfc5961) {
+        // RFC 5961 4.2: any SYN in a synchronized state gets a challenge ACK.
+        this.challengeAck(now);
+        return this.drop('syn in synchronized state');
+      }
+      // RFC 793: a SYN in the window is an error: reset, and the connection is reset.
+      this.output(RST, this.sndMax, EMPTY, now);
+      this.toClosed('rcv SYN', { code: 'ECONNRESET', message: 'connection reset' });
+      return;
+    }
+
+    // Fifth, check the ACK field.
+    if (!(seg.flags & ACK)) return this.drop('no ACK');
+    // RFC 5961 5.2: acceptable only if (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT.
+    if (this.config.rfc5961 && (lt(seg.ack, sub(this.sndUna, this.maxSndWnd) >>> 0) || gt(seg.ack, this.sndMax))) {
+      this.ackNow = true;
+      return this.drop('ack out of range');
+    }
+    if (this.state === 'SYN-RECEIVED' || this.sndUna === this.iss) {
+      // Our SYN is not acknowledged yet (SYN-RECEIVED, or FIN-WAIT-1 after a CLOSE there).
+      if (lt(this.sndUna, seg.ack) && le(seg.ack, this.sndMax)) {
+        this.sndUna = add(this.iss, 1);
+        this.retransmits = 0;
+        this.rttSampleFromAck(seg, now);
+        this.timing = false;
+        this.cancelTimer('retransmit');
+        this.sndWnd = seg.window * 2 ** this.sndShift;
+        this.maxSndWnd = Math.max(this.maxSndWnd, this.sndWnd);
+        this.sndWl1 = seg.seq;
+        this.sndWl2 = seg.ack;
+        this.rtt.resetBackoff();
+        if (this.state === 'SYN-RECEIVED') {
+          this.setState('ESTABLISHED', 'rcv ACK of SYN');
+          if (this.finQueued) this.setState('FIN-WAIT-1', 'user CLOSE');
+        }
+      } else {
+        this.sendReset(seg);
+        return this.drop('bad ack in SYN-RECEIVED');
+      }
+    }
+    if (!this.processAck(seg, now)) return;
+    if (this.state === 'CLOSED') return;
+
+    // Sixth, the URG bit: the urgent pointer is parsed by the wire layer and ignored here
+    // (RFC 6093: urgent data is deprecated for new applications; the bytes arrive in line).
+
+    // Seventh and eighth: segment text and FIN.
+    this.processText(seg.seq, seg.payload, (seg.flags & FIN) !== 0, seg, now);
+    if (this.state === 'FIN-WAIT-1' && this.ourFinAcked()) this.setState('FIN-WAIT-2', 'rcv ACK of FIN');
+  }
+
+  /** The peer reset the connection (RFC 9293 3.10.7.4 second step, by state). */
+  private onReset(): void {
+    switch (this.state) {
+      case 'SYN-RECEIVED':
+        if (this.passive) return this.resetToListen('rcv RST');
+        this.toClosed('rcv RST', { code: 'ECONNREFUSED', message: 'connection refused' });
+        return;
+      case 'ESTABLISHED':
+      case 'FIN-WAIT-1':
+      case 'FIN-WAIT-2':
+      case 'CLOSE-WAIT':
+        this.toClosed('rcv RST', { code: 'ECONNRESET', message: 'connection reset' });
+        return;
+      default:
+        // CLOSING, LAST-ACK, TIME-WAIT: enter CLOSED, delete the TCB.
+        this.toClosed('rcv RST', undefined, false);
+        return;
+    }
+  }
+
+  /** A passive open in SYN-RECEIVED goes back to LISTEN (the host discards the forked child). */
+  private resetToListen(cause: string): void {
+    this.cancelAllTimers();
+    this.sndBuf.clear();
+    this.rcvBuf.clear();
+    this.sndUna = this.sndNxt = this.sndMax = this.iss;
+    this.rcvNxt = this.irs = 0;
+    this.rcvAdvEdge = 0;
+    this.finQueued = false;
+    this.setState('LISTEN', cause);
+  }
+
+  private ourFinAcked(): boolean {
+    return this.finQueued && gt(this.sndUna, this.finSeq);
+  }
+
+  /** RFC 9293 3.10.7.4 fifth step for the synchronized states. Returns false when the
+   *  segment was dropped or the connection is gone. */
+  private processAck(seg: Segment, now: number): boolean {
+    const ack = seg.ack;
+    if (gt(ack, this.sndMax)) {
+      // Acks something not yet sent: send an ACK, drop the segment.
+      this.ackNow = true;
+      this.drop('ack of unsent data');
+      return false;
+    }
+    const segWnd = seg.window * 2 ** this.sndShift;
+    const windowChanged = segWnd !== this.sndWnd;
+
+    if (gt(ack, this.sndUna)) {
+      this.onNewAck(seg, now);
+    } else if (
+      ack === this.sndUna &&
+      gt(this.sndMax, this.sndUna) &&
+      seg.payload.length === 0 &&
+      !(seg.flags & (SYN | FIN)) &&
+      !windowChanged &&
+      segWnd > 0 // answers to zero-window probes are not loss signals
+    ) {
+      // RFC 5681 2: a duplicate ACK.
+      this.onDupAck(now);
+    }
+
+    // RFC 9293 3.10.7.4: update the send window if the segment is newer (SND.WL1/WL2 rule).
+    if (lt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && le(this.sndWl2, ack))) {
+      const opened = this.sndWnd === 0 && segWnd > 0;
+      this.sndWnd = segWnd;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = ack;
+      if (segWnd > this.maxSndWnd) this.maxSndWnd = segWnd;
+      if (opened) {
+        this.persistBackoff = 0;
+        this.cancelTimer('persist');
+      }
+    }
+
+    switch (this.state) {
+      case 'FIN-WAIT-1':
+        // If our FIN is now acknowledged, enter FIN-WAIT-2; when this same segment carries the
+        // peer's FIN the eighth step takes us straight to TIME-WAIT instead.
+        if (this.ourFinAcked() && !(seg.flags & FIN)) this.setState('FIN-WAIT-2', 'rcv ACK of FIN');
+        break;
+      case 'CLOSING':
+        if (this.ourFinAcked()) this.enterTimeWait(now, 'rcv ACK of FIN');
+        break;
+      case 'LAST-ACK':
+        if (this.ourFinAcked()) {
+          this.toClosed('rcv ACK of FIN', undefined, false);
+          return false;
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+
+  private onNewAck(seg: Segment, now: number): void {
+    const ack = seg.ack;
+    const acked = sub(ack, this.sndUna);
+    const dataAcked = Math.min(acked, this.sndBuf.length);
+    this.sndBuf.consume(dataAcked);
+    this.sndUna = ack;
+    if (lt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
+    this.rttSampleFromAck(seg, now);
+    this.retransmits = 0;
+    this.keepAliveProbes = 0;
+    this.softError = undefined;
+    const flight = sub(this.sndMax, this.sndUna);
+    if (this.inRecovery) {
+      if (ge(ack, this.recover)) {
+        // RFC 6582 3.2 (6): a full acknowledgment ends recovery.
+        this.inRecovery = false;
+        this.cc.onRecoveryEnd(flight);
+      } else {
+        // RFC 6582 3.2 (5): a partial acknowledgment: retransmit the next hole.
+        this.cc.onPartialAck(dataAcked);
+        this.retransmitFirst(now, 'fast');
+        this.setTimer('retransmit', now + this.rtt.rto);
+      }
+    } else {
+      this.cc.onAck(dataAcked, now);
+    }
+    this.dupAcks = 0;
+    // RFC 6298 (5.2), (5.3): stop the timer when everything is acked, else restart it.
+    if (this.sndUna === this.sndMax) {
+      this.cancelTimer('retransmit');
+      this.cancelTimer('user-timeout');
+    } else {
+      this.setTimer('retransmit', now + this.rtt.rto);
+      if (this.config.userTimeout > 0) this.setTimer('user-timeout', now + this.config.userTimeout);
+    }
+    if (this.wasFull && this.sndBuf.free > 0 && !this.finQueued) {
+      this.wasFull = false;
+      this.ev({ type: 'writable' });
+    }
+  }
+
+  private onDupAck(now: number): void {
+    this.dupAcks++;
+    if (this.inRecovery) {
+      this.cc.onDupAck();
+      return;
+    }
+    // RFC 6582 3.2 (2): enter fast retransmit only if the ACK covers more than `recover`.
+    if (this.dupAcks === 3 && ge(this.sndUna, this.recover)) {
+      const flight = sub(this.sndMax, this.sndUna);
+      this.inRecovery = true;
+      this.recover = this.sndMax;
+      this.cc.onLoss('fast', flight, now);
+      this.retransmitFirst(now, 'fast');
+      this.setTimer('retransmit', now + this.rtt.rto);
+    }
+  }
+
+  private startRttTiming(seq: number, now: number): void {
+    this.timing = true;
+    this.rttSeq = seq;
+    this.rttTime = now;
+  }
+
+  /** RFC 7323 4 RTTM when timestamps are on; otherwise the one timed segment (Karn: never a
+   *  retransmitted one, since any retransmission stops the timing). */
+  private rttSampleFromAck(seg: Segment, now: number): void {
+    const ts = seg.options.timestamp;
+    if (this.tsOk && ts && ts.ecr !== 0) {
+      const r = sub(this.tsNow(now), ts.ecr);
+      if (r >= 0) this.rtt.sample(r);
+      this.timing = false;
+      return;
+    }
+    if (this.timing && gt(seg.ack, this.rttSeq)) {
+      this.timing = false;
+      this.rtt.sample(now - this.rttTime);
+    }
+  }
+
+  /** Seventh step (segment text) and eighth step (FIN) of 3.10.7.4, for a segment that starts
+   *  at `seq` (SYN already stripped). */
+  private processText(seq: number, data: Uint8Array, fin: boolean, seg: Segment, now: number): void {
+    // RFC 7323 4.3: TS.Recent is updated from a segment covering Last.ACK.sent.
+    const ts = seg.options.timestamp;
+    if (this.tsOk && ts && ge(ts.val, this.tsRecent) && le(seq, this.lastAckSent)) {
+      this.tsRecent = ts.val;
+      this.tsRecentAge = now;
+    }
+    const canReceive = this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2';
+    if (!canReceive) {
+      // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: a FIN has been received; ignore the text.
+      // A retransmitted FIN still gets an ACK (and in TIME-WAIT restarts 2 MSL).
+      if (fin || data.length > 0) this.ackNow = true;
+      if (fin && this.state === 'TIME-WAIT') this.setTimer('time-wait', now + 2 * this.config.msl);
+      return;
+    }
+    // Trim to the window: drop what is before RCV.NXT and beyond RCV.NXT + RCV.WND.
+    const front = sub(this.rcvNxt, seq);
+    if (front > 0) {
+      if (front > data.length) {
+        fin = false; // the FIN too is old (it was before RCV.NXT)
+        data = EMPTY;
+      } else {
+        if (this.sackOk) this.dsack = [seq, add(seq, front)];
+        data = data.subarray(front);
+      }
+      seq = this.rcvNxt;
+    }
+    const offset = sub(seq, this.rcvNxt);
+    const fits = Math.max(0, Math.min(this.rcvWnd(), this.rcvBuf.room) - offset);
+    if (data.length > fits) {
+      data = data.subarray(0, fits);
+      fin = false;
+      this.ackNow = true;
+      this.drop('beyond window');
+    }
+
+    if (data.length > 0) {
+      if (data.length > this.rcvMss && data.length <= this.config.mss) this.rcvMss = data.length;
+      const hadHoles = this.rcvBuf.ooo.length > 0;
+      if (offset === 0) {
+        const adv = this.rcvBuf.write(seq, data, this.rcvNxt);
+        this.rcvNxt = add(this.rcvNxt, adv);
+        this.bytesSinceAck += adv;
+        this.ev({ type: 'readable' });
+        // ACK at once when a hole was filled, else at least every second full-sized segment.
+        if (hadHoles || this.config.delayedAck === 0 || this.bytesSinceAck >= 2 * this.rcvMss) this.ackNow = true;
+        else if (!this.armed('delayed-ack')) this.setTimer('delayed-ack', now + this.config.delayedAck);
+      } else {
+        // Out of order: hold it (SHLD-31) and ACK at once (RFC 5681 4.2), with SACK blocks.
+        const end = add(seq, data.length);
+        if (this.sackOk && this.rcvBuf.covered(seq, end)) this.dsack = [seq, end];
+        if (this.rcvBuf.write(seq, data, this.rcvNxt) < 0) this.drop('reassembly queue full');
+        this.ackNow = true;
+      }
+    }
+
+    // Eighth, check the FIN bit.
+    if (fin) {
+      const finAt = add(seq, data.length);
+      if (finAt === this.rcvNxt) this.processFin(now);
+      else this.rcvFinSeq = finAt; // after a hole: processed once the hole fills
+    } else if (this.rcvFinSeq !== undefined && this.rcvFinSeq === this.rcvNxt) {
+      this.processFin(now);
+    }
+  }
+
+  /** RFC 9293 3.10.7.4 eighth step: the FIN is in sequence. */
+  private processFin(now: number): void {
+    this.rcvFinSeq = undefined;
+    this.rcvNxt = add(this.rcvNxt, 1);
+    this.finReceived = true;
+    this.ackNow = true;
+    this.ev({ type: 'eof' });
+    switch (this.state) {
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+        this.setState('CLOSE-WAIT', 'rcv FIN');
+        break;
+      case 'FIN-WAIT-1':
+        if (this.ourFinAcked()) this.enterTimeWait(now, 'rcv FIN+ACK of FIN');
+        else this.setState('CLOSING', 'rcv FIN');
+        break;
+      case 'FIN-WAIT-2':
+        this.enterTimeWait(now, 'rcv FIN');
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---------------------------------------------------------------- output
+
+  /** Sends what the windows, Nagle and sender SWS avoidance allow (RFC 9293 3.7.4, 3.8.6.2.2). */
+  private flush(now: number, force = false): void {
+    const s = this.state;
+    if (s !== 'ESTABLISHED' && s !== 'CLOSE-WAIT' && s !== 'FIN-WAIT-1' && s !== 'CLOSING' && s !== 'LAST-ACK') return;
+    for (;;) {
+      const off = sub(this.sndNxt, this.sndUna);
+      const bufLen = this.sndBuf.length;
+      if (off > bufLen) break; // our FIN is already sent
+      const avail = bufLen - off;
+      const wnd = Math.min(this.sndWnd, this.cc.cwnd);
+      const usable = wnd - off;
+      let len = Math.min(avail, this.sndMss, Math.max(0, usable));
+      if (force && len === 0 && avail > 0) len = Math.min(avail, this.sndMss, Math.max(1, this.sndWnd - off));
+      const fin = this.finQueued && len === avail;
+      if (len === 0 && !fin) break;
+      const isRtx = lt(this.sndNxt, this.sndMax);
+      if (len > 0 && len < this.sndMss && !fin && !isRtx && !force) {
+        // Nagle (3.7.4): hold a small segment while data is unacknowledged, unless the whole
+        // queue fits; sender SWS (3.8.6.2.2): or it is at least half the largest window.
+        const idle = this.sndMax === this.sndUna;
+        const pushOk = len === avail && (!this.config.nagle || idle);
+        const swsOk = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
+        if (!pushOk && !swsOk) break;
+      }
+      this.sendData(off, len, fin, now);
+      if (force) break;
+    }
+  }
+
+  /** Sends [sndNxt, sndNxt+len) (+FIN) and advances sndNxt. */
+  private sendData(off: number, len: number, fin: boolean, now: number): void {
+    const payload = len > 0 ? this.sndBuf.read(off, len) : EMPTY;
+    let flags = ACK;
+    if (len > 0 && off + len === this.sndBuf.length) flags |= PSH;
+    if (fin) flags |= FIN;
+    const seq = this.sndNxt;
+    const isRtx = lt(seq, this.sndMax);
+    if (this.sndUna === this.sndMax && this.config.userTimeout > 0) this.setTimer('user-timeout', now + this.config.userTimeout);
+    this.output(flags, seq, payload, now);
+    const segLen = len + (fin ? 1 : 0);
+    if (isRtx) {
+      this.timing = false;
+      this.totalRetransmits++;
+      this.ev({ type: 'retransmit', seq, len: segLen, cause: len === 0 && fin ? 'fin' : this.rtxCause });
+    } else if (!this.timing && len > 0) {
+      this.startRttTiming(seq, now);
+    }
+    this.sndNxt = add(seq, segLen);
+    this.sndMax = seqMax(this.sndMax, this.sndNxt);
+  }
+
+  /** Retransmits the first unacknowledged segment (fast retransmit, partial ACK, RTO). */
+  private retransmitFirst(now: number, cause: 'rto' | 'fast'): number {
+    const bufLen = this.sndBuf.length;
+    const len = Math.min(bufLen, this.sndMss);
+    const finSent = this.finQueued && gt(this.sndMax, this.finSeq);
+    const fin = finSent && len === bufLen;
+    if (len === 0 && !fin) return 0;
+    const payload = len > 0 ? this.sndBuf.read(0, len) : EMPTY;
+    let flags = ACK;
+    if (len > 0 && len === bufLen) flags |= PSH;
+    if (fin) flags |= FIN;
+    this.output(flags, this.sndUna, payload, now);
+    this.timing = false; // Karn
+    this.totalRetransmits++;
+    const segLen = len + (fin ? 1 : 0);
+    this.ev({ type: 'retransmit', seq: this.sndUna, len: segLen, cause: len === 0 && fin ? 'fin' : cause });
+    return segLen;
+  }
+
+  /** Arms the retransmit, persist, keep-alive and user timers as the state requires. */
+  private armTimers(now: number): void {
+    const s = this.state;
+    if (s === 'CLOSED' || s === 'LISTEN' || s === 'TIME-WAIT') return;
+    if (s === 'SYN-SENT' || s === 'SYN-RECEIVED') return; // handshake timers are set directly
+    const outstanding = gt(this.sndMax, this.sndUna);
+    const unsent = this.sndBuf.length - Math.max(0, sub(this.sndNxt, this.sndUna));
+    if (outstanding) {
+      if (!this.armed('retransmit') && !this.armed('persist')) this.setTimer('retransmit', now + this.rtt.rto);
+    } else {
+      this.cancelTimer('retransmit');
+      this.cancelTimer('user-timeout');
+    }
+    // RFC 9293 3.8.6.1: with data waiting, a zero (or too small) window and nothing in flight,
+    // the persist timer makes sure we probe.
+    if (unsent > 0 && !outstanding && (s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-1' || s === 'LAST-ACK')) {
+      if (!this.armed('persist')) this.setTimer('persist', now + this.persistInterval());
+    } else if (unsent === 0 || outstanding) {
+      if (this.armed('persist') && this.sndWnd > 0) this.cancelTimer('persist');
+    }
+    // Keep-alive (RFC 9293 3.8.4, RFC 1122 4.2.3.6): off unless configured.
+    if (this.config.keepAlive && (s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-2')) {
+      if (!this.armed('keepalive')) this.setTimer('keepalive', now + this.config.keepAliveIdle);
+    }
+  }
+
+  private persistInterval(): number {
+    const base = Math.max(this.rtt.rto, this.config.rtoMin);
+    return Math.min(this.config.rtoMax, base * 2 ** this.persistBackoff);
+  }
+
+  // ---------------------------------------------------------------- TIMEOUTS (3.10.8)
+
+  onTimer(now: number): void {
+    for (const t of TIMER_NAMES) {
+      const d = this.deadlines.get(t)!;
+      if (d > now) continue;
+      this.deadlines.set(t, Infinity);
+      this.ev({ type: 'timer', timer: t, action: 'fire', deadline: d });
+      this.fire(t, now);
+      if (this.state === 'CLOSED') return;
+    }
+  }
+
+  private fire(t: TimerName, now: number): void {
+    switch (t) {
+      case 'retransmit':
+        return this.onRetransmitTimeout(now);
+      case 'persist':
+        return this.onPersistTimeout(now);
+      case 'keepalive':
+        return this.onKeepAliveTimeout(now);
+      case 'time-wait':
+        // RFC 9293 3.10.8: time-wait timeout: delete the TCB, enter CLOSED.
+        this.toClosed('2MSL timeout', undefined, false);
+        return;
+      case 'delayed-ack':
+        if (isSynchronized(this.state) && this.state !== 'TIME-WAIT') this.sendAck(now);
+        return;
+      case 'user-timeout':
+        // RFC 9293 3.8.4 / 3.10.8: user timeout: flush queues, signal, enter CLOSED.
+        this.toClosed('user timeout', { code: 'ETIMEDOUT', message: 'connection aborted due to user timeout' });
+        return;
+    }
+  }
+
+  private timedOut(cause: string): void {
+    const code = this.softError ?? 'ETIMEDOUT';
+    this.toClosed(cause, { code, message: code === 'ETIMEDOUT' ? 'connection timed out' : icmpMessage(code) });
+  }
+
+  private onRetransmitTimeout(now: number): void {
+    const s = this.state;
+    if (s === 'SYN-SENT' || s === 'SYN-RECEIVED' || this.sndUna === this.iss) {
+      this.retransmits++;
+      if (this.retransmits > this.config.synRetries) {
+        if (s === 'SYN-RECEIVED' && this.passive) {
+          this.resetToListen('SYN,ACK retries exhausted');
+          return;
+        }
+        return this.timedOut('SYN retries exhausted');
+      }
+      this.rtt.backoff();
+      this.timing = false; // Karn
+      this.totalRetransmits++;
+      this.output(s === 'SYN-SENT' ? SYN : SYN | ACK, this.iss, EMPTY, now);
+      if (s === 'FIN-WAIT-1') this.output(FIN | ACK, this.finSeq, EMPTY, now);
+      this.ev({ type: 'retransmit', seq: this.iss, len: 1, cause: 'syn' });
+      this.setTimer('retransmit', now + this.rtt.rto);
+      return;
+    }
+    if (!gt(this.sndMax, this.sndUna)) return;
+    this.retransmits++;
+    // RFC 9293 3.8.3: past R1 we would give negative advice to IP (no routing to advise here);
+    // past R2 we close the connection.
+    if (this.retransmits > this.config.r2) return this.timedOut('retransmission timeout');
+    const flight = sub(this.sndMax, this.sndUna);
+    // RFC 5681 (4): ssthresh only on the first timeout of a series; later ones keep it.
+    this.cc.onLoss('rto', this.retransmits === 1 ? flight : 2 * this.cc.ssthresh, now);
+    this.inRecovery = false;
+    this.dupAcks = 0;
+    this.recover = this.sndMax; // RFC 6582 4: no fast retransmit for data sent before the RTO
+    this.rtt.backoff(); // RFC 6298 (5.5)
+    this.rtxCause = 'rto';
+    // Go back N: resend from SND.UNA, first segment regardless of the peer's window.
+    const n = this.retransmitFirst(now, 'rto');
+    this.sndNxt = add(this.sndUna, n);
+    this.setTimer('retransmit', now + this.rtt.rto); // RFC 6298 (5.6)
+  }
+
+  private onPersistTimeout(now: number): void {
+    const s = this.state;
+    if (s !== 'ESTABLISHED' && s !== 'CLOSE-WAIT' && s !== 'FIN-WAIT-1' && s !== 'LAST-ACK' && s !== 'CLOSING') return;
+    const off = sub(this.sndNxt, this.sndUna);
+    const avail = this.sndBuf.length - off;
+    if (this.sndWnd > off && avail > 0) {
+      // A small window we would not use (SWS): the override timeout sends what fits.
+      this.flush(now, true);
+    } else if (this.sndBuf.length > 0) {
+      // RFC 9293 3.8.6.1: a zero-window probe with one byte of data.
+      if (off === 0) {
+        this.sendData(0, 1, false, now);
+      } else {
+        this.output(ACK, this.sndUna, this.sndBuf.read(0, 1), now);
+      }
+      this.persistBackoff++;
+    }
+    if (this.sndBuf.length > 0 && this.sndWnd === 0) this.setTimer('persist', now + this.persistInterval());
+    this.armTimers(now);
+  }
+
+  private onKeepAliveTimeout(now: number): void {
+    const s = this.state;
+    if (s !== 'ESTABLISHED' && s !== 'CLOSE-WAIT' && s !== 'FIN-WAIT-2') return;
+    if (gt(this.sndMax, this.sndUna) || this.sndBuf.length > 0) {
+      // Data is moving or waiting: the retransmit timer covers it.
+      this.setTimer('keepalive', now + this.config.keepAliveIdle);
+      return;
+    }
+    if (this.keepAliveProbes >= this.config.keepAliveCount) return this.timedOut('keep-alive timeout');
+    this.keepAliveProbes++;
+    // RFC 1122 4.2.3.6: <SEQ=SND.NXT-1><ACK=RCV.NXT>, no data; the peer answers with an ACK.
+    this.output(ACK, sub(this.sndMax, 1) >>> 0, EMPTY, now);
+    this.setTimer('keepalive', now + this.config.keepAliveInterval);
+  }
+
+  /** Any arriving segment shows the peer is alive (called by the host via segmentArrives). */
+  private noteAlive(now: number): void {
+    if (!this.config.keepAlive) return;
+    this.keepAliveProbes = 0;
+    if (this.state === 'ESTABLISHED' || this.state === 'CLOSE-WAIT' || this.state === 'FIN-WAIT-2') {
+      this.setTimer('keepalive', now + this.config.keepAliveIdle);
+    }
+  }
+}
+
+function icmpMessage(code: TcpErrorCode): string {
+  switch (code) {
+    case 'EHOSTUNREACH':
+      return 'host unreachable';
+    case 'ENETUNREACH':
+      return 'network unreachable';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'EMSGSIZE':
+      return 'message too long';
+    default:
+      return 'connection aborted';
+  }
+}
