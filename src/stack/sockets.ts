@@ -1,0 +1,627 @@
+// The BSD-like socket layer (SocketLayer in types.ts) over the host stack: synchronous and
+// non-blocking, errors as errnos, plus per-fd notifications (SocketWatch) for event-driven
+// layers above. Semantics follow Linux where POSIX leaves room (noted per call).
+import type { ConnEvent, ConnectionConfig, ConnStatus, TcpState } from '../tcp/types.js';
+import { TcpError } from '../tcp/types.js';
+import {
+  SocketError,
+  type Errno,
+  type PollResult,
+  type SockAddr,
+  type SockOpt,
+  type SocketEventName,
+  type SocketLayer,
+  type SocketWatch,
+} from './types.js';
+import type { HostStack, ConnEntry, Listener } from './host.js';
+import { Listener as ListenerClass, canonicalAddr } from './host.js';
+import { isWildcard, type PortUser } from './ports.js';
+import { errnoNumber } from './errno.js';
+
+type Watcher = (ev: SocketEventName) => void;
+
+const EMPTY = new Uint8Array(0);
+
+/** One file descriptor's socket. */
+class Sock implements PortUser {
+  local: SockAddr | null = null;
+  remote: SockAddr | null = null;
+  /** Registered in the port table as a bound/listening user (not yet owning a connection). */
+  registered = false;
+  listener: Listener | null = null;
+  entry: ConnEntry | null = null;
+  reuseAddr = false;
+  reusePort = false;
+  readonly ephemeral = false;
+  /** Option overrides on top of the host's TCP defaults. */
+  cfg: Partial<ConnectionConfig> = {};
+  mssClamp: number | undefined = undefined;
+  linger: { onoff: boolean; linger: number } = { onoff: false, linger: 0 };
+  cork = false;
+  rcvLowat = 1;
+  pendingError: Errno | null = null;
+  shutRd = false;
+  shutWr = false;
+  connecting = false;
+  everConnected = false;
+  /** Bytes taken out of the connection by a peek, served first by later reads. */
+  stash: Uint8Array = EMPTY;
+  readonly watchers = new Set<Watcher>();
+  constructor(
+    readonly fd: number,
+    readonly family: 4 | 6,
+  ) {}
+  get addr(): string {
+    return this.local?.addr ?? (this.family === 4 ? '0.0.0.0' : '::');
+  }
+  kind(): 'bound' | 'listen' {
+    return this.listener ? 'listen' : 'bound';
+  }
+}
+
+const CONNECTED_STATES: ReadonlySet<TcpState> = new Set(['ESTABLISHED', 'CLOSE-WAIT', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSING', 'LAST-ACK', 'TIME-WAIT']);
+
+function toSocketError(err: unknown): never {
+  if (err instanceof TcpError) throw new SocketError(err.code, err.message);
+  throw err;
+}
+
+export class Sockets implements SocketLayer, SocketWatch {
+  private readonly fds = new Map<number, Sock>();
+
+  constructor(private readonly host: HostStack) {}
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private get(fd: number): Sock {
+    const s = this.fds.get(fd);
+    if (!s) throw new SocketError('EBADF', `bad file descriptor ${fd}`);
+    return s;
+  }
+
+  private emit(s: Sock, ev: SocketEventName): void {
+    if (s.watchers.size === 0) return;
+    this.host.notify(() => {
+      for (const w of [...s.watchers]) if (s.watchers.has(w)) w(ev);
+    });
+  }
+
+  private config(s: Sock): ConnectionConfig {
+    return { ...this.host.tcpDefaults, ...s.cfg, family: s.family };
+  }
+
+  private takeError(s: Sock): void {
+    if (s.pendingError) {
+      const e = s.pendingError;
+      s.pendingError = null;
+      throw new SocketError(e);
+    }
+  }
+
+  private live(s: Sock): ConnEntry | null {
+    return s.entry && !s.entry.removed ? s.entry : null;
+  }
+
+  private canonical(s: Sock, addr: SockAddr): { text: string; family: 4 | 6 } {
+    if (!addr || typeof addr.addr !== 'string') throw new SocketError('EINVAL', 'bad address');
+    const c = canonicalAddr(addr.addr);
+    if (!c) throw new SocketError('EINVAL', `bad address ${addr.addr}`);
+    if (c.family !== s.family) throw new SocketError('EAFNOSUPPORT', `IPv${c.family} address on an IPv${s.family} socket`);
+    if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) throw new SocketError('EINVAL', `bad port ${addr.port}`);
+    return { text: c.text, family: c.family };
+  }
+
+  /** @internal From the host: an event of a connection this layer owns. */
+  connEvent(e: ConnEntry, ev: ConnEvent): void {
+    const s = e.owner as Sock | null;
+    if (!s || s.entry !== e) return;
+    switch (ev.type) {
+      case 'state':
+        if (s.connecting && CONNECTED_STATES.has(ev.to)) {
+          s.connecting = false;
+          s.everConnected = true;
+          this.emit(s, 'connect');
+          this.emit(s, 'writable');
+        }
+        break;
+      case 'readable':
+        this.emit(s, 'readable');
+        break;
+      case 'writable':
+        this.emit(s, 'writable');
+        break;
+      case 'eof':
+        this.emit(s, 'eof');
+        break;
+      case 'error':
+        s.pendingError = ev.code;
+        s.connecting = false;
+        this.emit(s, 'error');
+        break;
+      case 'closed':
+        if (s.connecting) {
+          s.connecting = false;
+          s.pendingError ??= e.error?.code ?? 'ECONNREFUSED';
+          this.emit(s, 'error');
+        }
+        this.emit(s, 'closed');
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- SocketWatch -----------------------------------------------------------------------
+
+  /** Subscribe to one socket's notifications (see SocketEventName); returns an unsubscribe
+   *  function. Notifications are delivered after the stack has finished the work that caused
+   *  them: synchronously at the end of an input/timer, or from a scheduler callback at the
+   *  same virtual time when a socket call caused them; never from inside a socket call. */
+  watch(fd: number, cb: (ev: SocketEventName) => void): () => void {
+    const s = this.get(fd);
+    s.watchers.add(cb);
+    return () => {
+      s.watchers.delete(cb);
+    };
+  }
+
+  // ---- SocketLayer -----------------------------------------------------------------------
+
+  socket(family: 4 | 6): number {
+    if (family !== 4 && family !== 6) throw new SocketError('EAFNOSUPPORT', `family ${family}`);
+    if (this.fds.size >= this.host.limits.maxSockets) throw new SocketError('EMFILE', 'too many open sockets');
+    let fd = 3;
+    while (this.fds.has(fd)) fd++;
+    this.fds.set(fd, new Sock(fd, family));
+    return fd;
+  }
+
+  /** Linux semantics: EINVAL when already bound; EADDRNOTAVAIL for an address not on this host;
+   *  EADDRINUSE on conflict (SO_REUSEADDR: share with non-listening users that also set it, and
+   *  bind over TIME-WAIT; SO_REUSEPORT: share when both set it). Port 0 picks a free port. */
+  bind(fd: number, addr: SockAddr): void {
+    const s = this.get(fd);
+    if (s.local || s.entry || s.listener) throw new SocketError('EINVAL', 'socket already bound');
+    const a = this.canonical(s, addr);
+    if (!isWildcard(a.text) && !this.host.isLocalAddress(a.text)) throw new SocketError('EADDRNOTAVAIL', `${a.text} is not a local address`);
+    let port = addr.port;
+    if (port === 0) {
+      const p = this.host.ports.allocateForBind();
+      if (p === null) throw new SocketError('EADDRINUSE', 'no free port');
+      port = p;
+    } else if (this.host.ports.conflict(port, { addr: a.text, reuseAddr: s.reuseAddr, reusePort: s.reusePort })) {
+      throw new SocketError('EADDRINUSE', `${a.text}:${port} in use`);
+    }
+    s.local = { addr: a.text, port };
+    s.registered = true;
+    this.host.ports.add(port, s);
+  }
+
+  /** Autobinds to the wildcard address and a free port when unbound. A second listen() only
+   *  changes the backlog. EADDRINUSE when another socket listens on an overlapping address
+   *  (unless both set SO_REUSEPORT). */
+  listen(fd: number, backlog: number): void {
+    const s = this.get(fd);
+    if (s.entry) throw new SocketError('EINVAL', 'socket is connected');
+    const lim = this.host.limits;
+    const bl = Math.min(Math.max(0, Math.floor(Number(backlog) || 0)), lim.somaxconn);
+    const synLimit = Math.min(Math.max(bl, 1), lim.maxSynBacklog);
+    if (s.listener) {
+      s.listener.backlog = bl;
+      s.listener.synLimit = synLimit;
+      return;
+    }
+    if (!s.local) this.bind(fd, { addr: s.family === 4 ? '0.0.0.0' : '::', port: 0 });
+    const local = s.local!;
+    if (this.host.ports.conflict(local.port, { addr: local.addr, reuseAddr: s.reuseAddr, reusePort: s.reusePort }, s)) {
+      throw new SocketError('EADDRINUSE', `${local.addr}:${local.port} in use`);
+    }
+    const l = new ListenerClass(
+      { addr: local.addr, port: local.port },
+      s.family,
+      bl,
+      synLimit,
+      this.config(s),
+      s.reuseAddr,
+      s.reusePort,
+      () => this.emit(s, 'accept'),
+      s,
+      s.mssClamp,
+    );
+    s.listener = l;
+    this.host.addListener(l);
+  }
+
+  /** The oldest completed connection; EAGAIN when none; EINVAL when not listening. The new
+   *  socket inherits the listener's options. It may already hold data or EOF: check poll(). */
+  accept(fd: number): { fd: number; remote: SockAddr } {
+    const s = this.get(fd);
+    if (!s.listener) throw new SocketError('EINVAL', 'socket is not listening');
+    if (this.fds.size >= this.host.limits.maxSockets) throw new SocketError('EMFILE', 'too many open sockets');
+    const e = this.host.acceptFrom(s.listener);
+    if (!e) throw new SocketError('EAGAIN', 'no connection to accept');
+    const nfd = this.socket(s.family);
+    const n = this.fds.get(nfd)!;
+    n.reuseAddr = s.reuseAddr;
+    n.reusePort = s.reusePort;
+    n.cfg = { ...s.cfg };
+    n.mssClamp = s.mssClamp;
+    n.linger = { ...s.linger };
+    n.rcvLowat = s.rcvLowat;
+    n.local = { addr: e.local.addr, port: e.local.port };
+    n.remote = { addr: e.remote.addr, port: e.remote.port };
+    n.entry = e;
+    n.everConnected = true;
+    e.owner = n;
+    if (e.error) n.pendingError = e.error.code;
+    return { fd: nfd, remote: { ...n.remote } };
+  }
+
+  /** Starts an active open and throws EINPROGRESS; the 'connect' notification (or 'error' with
+   *  SO_ERROR set) follows. EALREADY while connecting, EISCONN once connected; after a failed
+   *  attempt the first connect() reports the error. ENETUNREACH without a route;
+   *  EADDRNOTAVAIL when no ephemeral port (or the bound 4-tuple) is free. */
+  connect(fd: number, addr: SockAddr): void {
+    const s = this.get(fd);
+    if (s.listener) throw new SocketError('EISCONN', 'socket is listening');
+    if (s.connecting && this.live(s)) throw new SocketError('EALREADY', 'connection in progress');
+    if (s.pendingError) this.takeError(s);
+    if (s.entry) throw new SocketError('EISCONN', 'socket is connected');
+    const a = this.canonical(s, addr);
+    if (addr.port === 0) throw new SocketError('ECONNREFUSED', 'port 0');
+    // connect(0.0.0.0) means this host, as on Linux.
+    const dst = isWildcard(a.text) ? (s.family === 4 ? '127.0.0.1' : '::1') : a.text;
+    const bound = s.local && !isWildcard(s.local.addr) ? s.local.addr : undefined;
+    const r = this.host.route(dst, bound);
+    if (!r) throw new SocketError('ENETUNREACH', `no route to ${dst}`);
+    const laddr = bound ?? r.src;
+    let lport: number;
+    let ephemeral = false;
+    if (s.local) {
+      lport = s.local.port;
+      if (this.host.tupleInUse({ addr: laddr, port: lport }, { addr: dst, port: addr.port })) {
+        throw new SocketError('EADDRNOTAVAIL', '4-tuple in use');
+      }
+    } else {
+      const p = this.host.ports.allocateForConnect(laddr, dst, addr.port, (port) => !this.host.tupleInUse({ addr: laddr, port }, { addr: dst, port: addr.port }));
+      if (p === null) throw new SocketError('EADDRNOTAVAIL', 'no free ephemeral port');
+      lport = p;
+      ephemeral = true;
+    }
+    const e = this.host.openActive(
+      s.family,
+      { addr: laddr, port: lport },
+      { addr: dst, port: addr.port },
+      this.config(s),
+      { reuseAddr: s.reuseAddr, reusePort: s.reusePort, ephemeral, mssClamp: s.mssClamp },
+      s,
+    );
+    if (s.registered) {
+      this.host.ports.delete(s.local!.port, s);
+      s.registered = false;
+    }
+    s.entry = e;
+    s.local = { addr: laddr, port: lport };
+    s.remote = { addr: dst, port: addr.port };
+    s.connecting = !e.removed && !CONNECTED_STATES.has(e.state);
+    if (e.removed && e.error) s.pendingError = e.error.code;
+    throw new SocketError('EINPROGRESS', 'connection in progress');
+  }
+
+  /** Up to n bytes; an empty array at EOF (or after shutdown 'rd'). Buffered data is returned
+   *  before a pending error; EAGAIN when nothing is buffered; ENOTCONN when never connected. */
+  read(fd: number, n: number, opts?: { peek?: boolean }): Uint8Array {
+    const s = this.get(fd);
+    if (s.listener) throw new SocketError('ENOTCONN', 'socket is listening');
+    if (!s.entry) {
+      this.takeError(s);
+      throw new SocketError('ENOTCONN', 'socket is not connected');
+    }
+    const max = Math.max(0, Math.floor(n));
+    if (max === 0) return EMPTY;
+    const peek = !!opts?.peek;
+    const e = s.entry;
+    return this.host.withConn(e, (c, now) => {
+      if (s.stash.length === 0 && c.readableBytes > 0) {
+        try {
+          s.stash = c.receive(peek ? Math.max(max, c.readableBytes) : max, now) ?? EMPTY;
+        } catch (err) {
+          toSocketError(err);
+        }
+        if (!peek) {
+          const out = s.stash;
+          s.stash = EMPTY;
+          if (out.length) return out;
+        }
+      }
+      if (s.stash.length) {
+        const out = s.stash.slice(0, max);
+        if (!peek) s.stash = s.stash.subarray(out.length);
+        return out;
+      }
+      this.takeError(s);
+      if (s.shutRd || c.eof || e.removed) return EMPTY;
+      throw new SocketError('EAGAIN', 'no data');
+    });
+  }
+
+  /** As much as fits in the send buffer; EAGAIN when full (a 'writable' notification follows),
+   *  EAGAIN while the handshake is in progress, EPIPE after shutdown 'wr', on an unconnected
+   *  socket (as Linux does) or once the connection is closing; a pending error is thrown first. */
+  write(fd: number, data: Uint8Array): number {
+    const s = this.get(fd);
+    this.takeError(s);
+    if (s.shutWr) throw new SocketError('EPIPE', 'connection closing');
+    const e = this.live(s);
+    if (!e) throw new SocketError('EPIPE', s.entry ? 'connection closed' : 'socket is not connected');
+    if (e.state === 'SYN-SENT' || e.state === 'SYN-RECEIVED') throw new SocketError('EAGAIN', 'connection in progress');
+    if (e.state !== 'ESTABLISHED' && e.state !== 'CLOSE-WAIT') throw new SocketError('EPIPE', 'connection closing');
+    if (data.length === 0) return 0;
+    return this.host.withConn(e, (c, now) => {
+      let n: number;
+      try {
+        n = c.send(data, now);
+      } catch (err) {
+        toSocketError(err);
+      }
+      if (n === 0) throw new SocketError('EAGAIN', 'send buffer full');
+      return n;
+    });
+  }
+
+  /** 'wr' sends FIN after queued data (RFC 9293 CLOSE, half-close); 'rd' makes reads return
+   *  EOF. ENOTCONN when not connected. */
+  shutdown(fd: number, how: 'rd' | 'wr' | 'rdwr'): void {
+    const s = this.get(fd);
+    if (!s.entry || s.listener) throw new SocketError('ENOTCONN', 'socket is not connected');
+    if (how === 'rd' || how === 'rdwr') {
+      if (!s.shutRd) {
+        s.shutRd = true;
+        this.emit(s, 'eof');
+      }
+    }
+    if ((how === 'wr' || how === 'rdwr') && !s.shutWr) {
+      s.shutWr = true;
+      const e = this.live(s);
+      if (e) {
+        this.host.withConn(e, (c, now) => {
+          try {
+            c.close(now);
+          } catch (err) {
+            toSocketError(err);
+          }
+        });
+      }
+    }
+  }
+
+  /** Releases the fd. A listener aborts its unaccepted children. A connection is closed
+   *  gracefully and lives on as an orphan (FIN-WAIT, TIME-WAIT), except: SO_LINGER {on, 0}
+   *  or unread received data abort it with RST (RFC 9293 3.10.5; RFC 2525 2.17, as Linux). */
+  close(fd: number): void {
+    const s = this.get(fd);
+    this.fds.delete(fd);
+    s.watchers.clear();
+    if (s.listener) {
+      this.host.removeListener(s.listener);
+      s.listener = null;
+    }
+    if (s.registered && s.local) {
+      this.host.ports.delete(s.local.port, s);
+      s.registered = false;
+    }
+    const e = this.live(s);
+    if (e) {
+      this.host.withConn(e, (c, now) => {
+        try {
+          const unread = c.readableBytes > 0 || s.stash.length > 0;
+          if ((s.linger.onoff && s.linger.linger === 0) || unread) c.abort(now);
+          else if (!s.shutWr) c.close(now);
+        } catch {
+          // RFC 9293 3.10.4: CLOSE of a closing connection ("connection closing"): nothing to do.
+        }
+      });
+      this.host.orphan(e);
+    } else if (s.entry) {
+      s.entry.owner = null;
+    }
+  }
+
+  setsockopt(fd: number, opt: SockOpt, value: number | boolean | { onoff: boolean; linger: number }): void {
+    const s = this.get(fd);
+    const num = (): number => {
+      if (typeof value === 'boolean') return value ? 1 : 0;
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new SocketError('EINVAL', `bad value for ${opt}`);
+      return value;
+    };
+    const pos = (): number => {
+      const v = num();
+      if (v < 0) throw new SocketError('EINVAL', `bad value for ${opt}`);
+      return Math.floor(v);
+    };
+    const live = this.live(s);
+    // Options that the connection reads as it goes are applied to a live connection too.
+    const apply = (patch: Partial<ConnectionConfig>, liveToo: boolean): void => {
+      Object.assign(s.cfg, patch);
+      if (liveToo && live) this.host.withConn(live, (c) => Object.assign(c.config, patch));
+    };
+    switch (opt) {
+      case 'SO_REUSEADDR':
+        s.reuseAddr = num() !== 0;
+        return;
+      case 'SO_REUSEPORT':
+        s.reusePort = num() !== 0;
+        return;
+      case 'SO_RCVBUF':
+        return apply({ rcvBuf: Math.max(2048, pos()) }, false);
+      case 'SO_SNDBUF':
+        return apply({ sndBuf: Math.max(2048, pos()) }, false);
+      case 'SO_KEEPALIVE':
+        return apply({ keepAlive: num() !== 0 }, true);
+      case 'SO_LINGER': {
+        if (typeof value !== 'object' || value === null) throw new SocketError('EINVAL', 'SO_LINGER takes {onoff, linger}');
+        s.linger = { onoff: !!value.onoff, linger: Math.max(0, Math.floor(value.linger)) };
+        return;
+      }
+      case 'SO_ERROR':
+        throw new SocketError('ENOPROTOOPT', 'SO_ERROR is read-only');
+      case 'TCP_NODELAY':
+        return apply({ nagle: num() === 0 }, true);
+      case 'TCP_MAXSEG': {
+        const v = pos();
+        if (v !== 0 && (v < 88 || v > 65535)) throw new SocketError('EINVAL', 'TCP_MAXSEG out of range');
+        s.mssClamp = v === 0 ? undefined : v;
+        return;
+      }
+      case 'TCP_KEEPIDLE': {
+        const v = pos();
+        if (v < 1 || v > 32767) throw new SocketError('EINVAL', 'TCP_KEEPIDLE out of range');
+        return apply({ keepAliveIdle: v * 1000 }, true);
+      }
+      case 'TCP_KEEPINTVL': {
+        const v = pos();
+        if (v < 1 || v > 32767) throw new SocketError('EINVAL', 'TCP_KEEPINTVL out of range');
+        return apply({ keepAliveInterval: v * 1000 }, true);
+      }
+      case 'TCP_KEEPCNT': {
+        const v = pos();
+        if (v < 1 || v > 127) throw new SocketError('EINVAL', 'TCP_KEEPCNT out of range');
+        return apply({ keepAliveCount: v }, true);
+      }
+      case 'TCP_USER_TIMEOUT':
+        return apply({ userTimeout: pos() }, true);
+      case 'TCP_CORK':
+        s.cork = num() !== 0;
+        return;
+      case 'SO_RCVLOWAT':
+        s.rcvLowat = Math.max(1, pos());
+        return;
+      default:
+        throw new SocketError('ENOPROTOOPT', `unknown option ${String(opt)}`);
+    }
+  }
+
+  /** Numbers as getsockopt(2) returns them (booleans 0/1, TCP_KEEPIDLE/INTVL in seconds,
+   *  SO_LINGER the linger time or 0 when off). SO_ERROR returns the pending error as a Linux
+   *  errno number (see errno.ts) and clears it; 0 when none. */
+  getsockopt(fd: number, opt: SockOpt): number {
+    const s = this.get(fd);
+    const cfg = this.live(s)?.conn.config ?? this.config(s);
+    switch (opt) {
+      case 'SO_REUSEADDR':
+        return s.reuseAddr ? 1 : 0;
+      case 'SO_REUSEPORT':
+        return s.reusePort ? 1 : 0;
+      case 'SO_RCVBUF':
+        return cfg.rcvBuf;
+      case 'SO_SNDBUF':
+        return cfg.sndBuf;
+      case 'SO_KEEPALIVE':
+        return cfg.keepAlive ? 1 : 0;
+      case 'SO_LINGER':
+        return s.linger.onoff ? s.linger.linger : 0;
+      case 'SO_ERROR': {
+        const e = s.pendingError;
+        s.pendingError = null;
+        return e ? errnoNumber(e) : 0;
+      }
+      case 'TCP_NODELAY':
+        return cfg.nagle ? 0 : 1;
+      case 'TCP_MAXSEG': {
+        const e = this.live(s);
+        if (e) return e.conn.config.mss;
+        return s.mssClamp ?? 536;
+      }
+      case 'TCP_KEEPIDLE':
+        return Math.floor(cfg.keepAliveIdle / 1000);
+      case 'TCP_KEEPINTVL':
+        return Math.floor(cfg.keepAliveInterval / 1000);
+      case 'TCP_KEEPCNT':
+        return cfg.keepAliveCount;
+      case 'TCP_USER_TIMEOUT':
+        return cfg.userTimeout;
+      case 'TCP_CORK':
+        return s.cork ? 1 : 0;
+      case 'SO_RCVLOWAT':
+        return s.rcvLowat;
+      default:
+        throw new SocketError('ENOPROTOOPT', `unknown option ${String(opt)}`);
+    }
+  }
+
+  /** Like Linux tcp_poll. Listener: readable when a connection is waiting. */
+  poll(fd: number): PollResult {
+    const s = this.get(fd);
+    if (s.listener) {
+      return { readable: s.listener.acceptQueue.length > 0, writable: false, error: false, hup: false };
+    }
+    const e = s.entry;
+    const state: TcpState = e && !e.removed ? e.state : 'CLOSED';
+    const error = s.pendingError !== null;
+    let readable = error || s.shutRd;
+    let writable = false;
+    const hup = (s.shutRd && s.shutWr) || state === 'CLOSED';
+    if (state !== 'SYN-SENT' && state !== 'SYN-RECEIVED') {
+      if (e) {
+        const c = e.conn;
+        readable ||= s.stash.length + c.readableBytes >= s.rcvLowat || c.eof || (e.removed && s.everConnected);
+        if (s.shutWr) writable = true;
+        else writable = !e.removed && (state === 'ESTABLISHED' || state === 'CLOSE-WAIT') && c.writableBytes > 0;
+        if (e.removed) writable = true; // a write would fail at once (EPIPE): not blocking
+      } else writable = true; // Linux: an unconnected socket polls writable (and hup)
+    }
+    if (error) writable = true;
+    return { readable, writable, error, hup };
+  }
+
+  localAddress(fd: number): SockAddr {
+    const s = this.get(fd);
+    if (s.local) return { ...s.local };
+    return { addr: s.family === 4 ? '0.0.0.0' : '::', port: 0 };
+  }
+
+  remoteAddress(fd: number): SockAddr {
+    const s = this.get(fd);
+    if (!s.remote || !s.entry) throw new SocketError('ENOTCONN', 'socket is not connected');
+    return { ...s.remote };
+  }
+
+  inq(fd: number): number {
+    const s = this.get(fd);
+    if (s.listener) throw new SocketError('EINVAL', 'socket is listening');
+    const e = s.entry;
+    return s.stash.length + (e ? e.conn.readableBytes : 0);
+  }
+
+  // ---- extras for the layers above and tools -----------------------------------------------
+
+  /** TCP state of the socket's connection: 'LISTEN' for listeners, 'CLOSED' without one. */
+  state(fd: number): TcpState {
+    const s = this.get(fd);
+    if (s.listener) return 'LISTEN';
+    const e = s.entry;
+    return e && !e.removed ? e.state : 'CLOSED';
+  }
+
+  /** RFC 9293 3.10.6 STATUS of the socket's connection, or null. */
+  status(fd: number): ConnStatus | null {
+    const s = this.get(fd);
+    return s.entry ? s.entry.conn.status() : null;
+  }
+
+  family(fd: number): 4 | 6 {
+    return this.get(fd).family;
+  }
+
+  /** Open descriptors, ascending. */
+  openFds(): number[] {
+    return [...this.fds.keys()].sort((a, b) => a - b);
+  }
+
+  /** Unaccepted completed connections waiting on a listener. */
+  acceptQueueLength(fd: number): number {
+    const s = this.get(fd);
+    if (!s.listener) throw new SocketError('EINVAL', 'socket is not listening');
+    return s.listener.acceptQueue.length;
+  }
+}
