@@ -4,7 +4,7 @@
 // in a fixed order per packet, so the same seed and traffic give the same result every run.
 import type { Rng, Scheduler } from '../sim/types.js';
 import type { TraceSink, LinkTrace } from '../trace/trace.js';
-import { parseCount, parseDuration, parseProbability, parseRate } from './units.js';
+import { UnitError, parseCount, parseDuration, parseProbability, parseRate } from './units.js';
 
 /** Impairments for one direction. Numbers are ms, bits/s and probabilities in [0,1]; strings
  *  like '5ms', '10Mbit', '1%' are accepted too. */
@@ -282,4 +282,39 @@ function intBelow(rng: Rng, n: number): number {
 export function forkRng(rng: Rng, label: string): Rng {
   const f = (rng as { fork?: (l: string) => Rng }).fork;
   return typeof f === 'function' ? f.call(rng, label) : rng;
+}
+
+const IMPAIRMENT_KEYS: Record<string, keyof Impairments> = {
+  delay: 'delay',
+  jitter: 'jitter',
+  bandwidth: 'bandwidth',
+  bw: 'bandwidth',
+  rate: 'bandwidth',
+  queue: 'queueLimit',
+  queuelimit: 'queueLimit',
+  limit: 'queueLimit',
+  loss: 'loss',
+  duplicate: 'duplicate',
+  dup: 'duplicate',
+  reorder: 'reorder',
+  reorderdelay: 'reorderDelay',
+  corrupt: 'corrupt',
+};
+
+/** Parse 'delay=5ms,jitter=1ms,loss=1%,bw=10Mbit,queue=100,dup=1%,reorder=5%,reorder-delay=20ms,
+ *  corrupt=0.1%' (commas or spaces between items) into Impairments, checking every value.
+ *  Throws UnitError (a RangeError) with a clear message on unknown keys or bad values. */
+export function parseImpairments(text: string): Impairments {
+  const out: Impairments = {};
+  for (const item of text.split(/[,\s]+/).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    const rawKey = eq >= 0 ? item.slice(0, eq) : item;
+    const key = IMPAIRMENT_KEYS[rawKey.toLowerCase().replace(/[-_]/g, '')];
+    if (!key || eq < 0) {
+      throw new UnitError(`link setting '${item}': expected key=value with key one of ${Object.keys(IMPAIRMENT_KEYS).join(', ')}`);
+    }
+    (out as Record<string, string>)[key] = item.slice(eq + 1);
+  }
+  resolveImpairments(out); // validate now, not on first packet
+  return out;
 }
