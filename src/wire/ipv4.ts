@@ -129,8 +129,12 @@ export function writeIPv4Header(
   out[offset + 9] = f.protocol & 0xff;
   out[offset + 10] = 0;
   out[offset + 11] = 0;
-  out.set(f.src.subarray(0, 4), offset + 12);
-  out.set(f.dst.subarray(0, 4), offset + 16);
+  const src = f.src;
+  const dst = f.dst;
+  for (let k = 0; k < 4; k++) {
+    out[offset + 12 + k] = src[k];
+    out[offset + 16 + k] = dst[k];
+  }
   if (f.options && f.options.length) {
     out.set(f.options, offset + 20);
     out.fill(0, offset + 20 + f.options.length, offset + hl);

@@ -107,8 +107,12 @@ export function writeIPv6Header(f: IPv6Fields, payloadLength: number, out: Uint8
   out[offset + 5] = payloadLength & 0xff;
   out[offset + 6] = f.nextHeader & 0xff;
   out[offset + 7] = (f.hopLimit ?? 64) & 0xff;
-  out.set(f.src.subarray(0, 16), offset + 8);
-  out.set(f.dst.subarray(0, 16), offset + 24);
+  const src = f.src;
+  const dst = f.dst;
+  for (let k = 0; k < 16; k++) {
+    out[offset + 8 + k] = src[k];
+    out[offset + 24 + k] = dst[k];
+  }
   return IPV6_HEADER;
 }
 

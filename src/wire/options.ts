@@ -208,6 +208,29 @@ export function segmentOptions(list: TcpOption[]): SegmentOptions {
   return s;
 }
 
+/** Scratch space for measuring a layout (options never exceed 40 bytes + padding). */
+const SCRATCH = new Uint8Array(64);
+
+/** How many SACK blocks fit after `used` bytes, with `overhead` bytes before the blocks. */
+function sackFit(o: SegmentOptions, used: number, overhead: number): number {
+  if (!o.sack || o.sack.length === 0) return 0;
+  const room = Math.floor((MAX_OPTIONS_LENGTH - used - overhead) / 8);
+  return Math.max(0, Math.min(4, room, o.sack.length));
+}
+
+function writeSackBlocks(o: SegmentOptions, count: number, out: Uint8Array, i: number): number {
+  out[i] = OPT_SACK;
+  out[i + 1] = 2 + 8 * count;
+  i += 2;
+  const blocks = o.sack!;
+  for (let k = 0; k < count; k++) {
+    put32(out, i, blocks[k][0]);
+    put32(out, i + 4, blocks[k][1]);
+    i += 8;
+  }
+  return i;
+}
+
 /**
  * Lays out SegmentOptions as a sender would, writing to `out` at `offset` (or only measuring when
  * out is null). Returns the length, padded to 4 bytes. SACK blocks beyond the 40-byte limit are
@@ -219,110 +242,92 @@ export function encodeSegmentOptions(
   out: Uint8Array | null,
   offset = 0,
 ): number {
-  let n = 0;
-  const b = (v: number): void => {
-    if (out) out[offset + n] = v;
-    n++;
-  };
-  const w16 = (v: number): void => {
-    b((v >> 8) & 0xff);
-    b(v & 0xff);
-  };
-  const w32 = (v: number): void => {
-    if (out) put32(out, offset + n, v);
-    n += 4;
-  };
+  const buf = out ?? SCRATCH;
+  const base = out ? offset : 0;
+  let i = base;
   const ts = o.timestamp;
-  const sackRoom = (overhead: number): number => {
-    if (!o.sack || o.sack.length === 0) return 0;
-    const room = Math.floor((MAX_OPTIONS_LENGTH - n - overhead) / 8);
-    return Math.max(0, Math.min(4, room, o.sack.length));
-  };
-  const writeSack = (count: number): void => {
-    b(OPT_SACK);
-    b(2 + 8 * count);
-    for (let k = 0; k < count; k++) {
-      w32(o.sack![k][0]);
-      w32(o.sack![k][1]);
-    }
-  };
+  if (o.mss !== undefined) {
+    buf[i] = OPT_MSS;
+    buf[i + 1] = 4;
+    buf[i + 2] = (o.mss >> 8) & 0xff;
+    buf[i + 3] = o.mss & 0xff;
+    i += 4;
+  }
   if (layout === 'linux') {
     // Linux tcp_options_write(): MSS; SACK-permitted folded into the TS word; wscale after NOP;
     // SACK blocks after NOP,NOP. Always 4-byte aligned.
-    if (o.mss !== undefined) {
-      b(OPT_MSS);
-      b(4);
-      w16(o.mss);
-    }
     if (ts) {
       if (o.sackPermitted) {
-        b(OPT_SACK_PERMITTED);
-        b(2);
+        buf[i] = OPT_SACK_PERMITTED;
+        buf[i + 1] = 2;
       } else {
-        b(OPT_NOP);
-        b(OPT_NOP);
+        buf[i] = OPT_NOP;
+        buf[i + 1] = OPT_NOP;
       }
-      b(OPT_TIMESTAMP);
-      b(10);
-      w32(ts.val);
-      w32(ts.ecr);
+      buf[i + 2] = OPT_TIMESTAMP;
+      buf[i + 3] = 10;
+      put32(buf, i + 4, ts.val);
+      put32(buf, i + 8, ts.ecr);
+      i += 12;
     } else if (o.sackPermitted) {
-      b(OPT_NOP);
-      b(OPT_NOP);
-      b(OPT_SACK_PERMITTED);
-      b(2);
+      buf[i] = OPT_NOP;
+      buf[i + 1] = OPT_NOP;
+      buf[i + 2] = OPT_SACK_PERMITTED;
+      buf[i + 3] = 2;
+      i += 4;
     }
     if (o.wscale !== undefined) {
-      b(OPT_NOP);
-      b(OPT_WSCALE);
-      b(3);
-      b(o.wscale);
+      buf[i] = OPT_NOP;
+      buf[i + 1] = OPT_WSCALE;
+      buf[i + 2] = 3;
+      buf[i + 3] = o.wscale & 0xff;
+      i += 4;
     }
-    const count = sackRoom(4);
+    const count = sackFit(o, i - base, 4);
     if (count > 0) {
-      b(OPT_NOP);
-      b(OPT_NOP);
-      writeSack(count);
+      buf[i] = OPT_NOP;
+      buf[i + 1] = OPT_NOP;
+      i = writeSackBlocks(o, count, buf, i + 2);
     }
-  } else {
-    // FreeBSD tcp_addoptions(): MSS, wscale, SACK-permitted, timestamps, SACK, each preceded by
-    // NOPs to its preferred alignment, then EOL and zero padding to 4 bytes.
-    if (o.mss !== undefined) {
-      b(OPT_MSS);
-      b(4);
-      w16(o.mss);
-    }
-    if (o.wscale !== undefined) {
-      while (n === 0 || n % 2 !== 1) b(OPT_NOP);
-      b(OPT_WSCALE);
-      b(3);
-      b(o.wscale);
-    }
-    if (o.sackPermitted) {
-      while (n % 2 !== 0) b(OPT_NOP);
-      b(OPT_SACK_PERMITTED);
-      b(2);
-    }
-    if (ts) {
-      while (n === 0 || n % 4 !== 2) b(OPT_NOP);
-      b(OPT_TIMESTAMP);
-      b(10);
-      w32(ts.val);
-      w32(ts.ecr);
-    }
-    if (o.sack && o.sack.length > 0) {
-      const save = n;
-      while (n === 0 || n % 4 !== 2) b(OPT_NOP);
-      const count = sackRoom(2);
-      if (count > 0) writeSack(count);
-      else n = save;
-    }
-    if (n % 4 !== 0) {
-      b(OPT_EOL);
-      while (n % 4 !== 0) b(0);
+    return i - base;
+  }
+  // FreeBSD tcp_addoptions(): MSS, wscale, SACK-permitted, timestamps, SACK, each preceded by
+  // NOPs to its preferred alignment, then EOL and zero padding to 4 bytes.
+  if (o.wscale !== undefined) {
+    while (i === base || (i - base) % 2 !== 1) buf[i++] = OPT_NOP;
+    buf[i] = OPT_WSCALE;
+    buf[i + 1] = 3;
+    buf[i + 2] = o.wscale & 0xff;
+    i += 3;
+  }
+  if (o.sackPermitted) {
+    while ((i - base) % 2 !== 0) buf[i++] = OPT_NOP;
+    buf[i] = OPT_SACK_PERMITTED;
+    buf[i + 1] = 2;
+    i += 2;
+  }
+  if (ts) {
+    while (i === base || (i - base) % 4 !== 2) buf[i++] = OPT_NOP;
+    buf[i] = OPT_TIMESTAMP;
+    buf[i + 1] = 10;
+    put32(buf, i + 2, ts.val);
+    put32(buf, i + 6, ts.ecr);
+    i += 10;
+  }
+  if (o.sack && o.sack.length > 0) {
+    let pad = 0;
+    while (i + pad === base || (i + pad - base) % 4 !== 2) pad++;
+    const count = sackFit(o, i + pad - base, 2);
+    if (count > 0) {
+      for (let k = 0; k < pad; k++) buf[i++] = OPT_NOP;
+      i = writeSackBlocks(o, count, buf, i);
     }
   }
-  return n;
+  if ((i - base) % 4 !== 0) {
+    buf[i++] = OPT_EOL;
+    while ((i - base) % 4 !== 0) buf[i++] = 0;
+  }
+  return i - base;
 }
 
 /**
