@@ -793,7 +793,7 @@ export class Connection implements TcpConnection {
     // Fifth, check the ACK field.
     if (!(seg.flags & ACK)) return this.drop('no ACK');
     // RFC 5961 5.2: acceptable only if (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT.
-    if (this.config.rfc5961 && (lt(seg.ack, sub(this.sndUna, this.maxSndWnd) >>> 0) || gt(seg.ack, this.sndMax))) {
+    if (this.config.rfc5961 && this.state !== 'SYN-RECEIVED' && (lt(seg.ack, sub(this.sndUna, this.maxSndWnd) >>> 0) || gt(seg.ack, this.sndMax))) {
       this.ackNow = true;
       return this.drop('ack out of range');
     }
