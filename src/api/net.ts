@@ -156,17 +156,19 @@ export class Socket extends Duplex {
   get remoteFamily(): string | undefined {
     return this.#remote ? familyName(this.#remote.addr) : undefined;
   }
+  // As Node: the local name comes from the live handle (gone after destroy); the peer's name is
+  // remembered.
   get localAddress(): string | undefined {
-    return this.#local?.addr;
+    return this.#fd >= 0 ? this.#local?.addr : undefined;
   }
   get localPort(): number | undefined {
-    return this.#local?.port;
+    return this.#fd >= 0 ? this.#local?.port : undefined;
   }
   get localFamily(): string | undefined {
-    return this.#local ? familyName(this.#local.addr) : undefined;
+    return this.#fd >= 0 && this.#local ? familyName(this.#local.addr) : undefined;
   }
   address(): AddressInfo | Record<string, never> {
-    if (!this.#local) return {};
+    if (!this.#local || this.#fd < 0) return {};
     return { address: this.#local.addr, family: familyName(this.#local.addr), port: this.#local.port };
   }
   get bytesWritten(): number {
