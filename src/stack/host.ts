@@ -765,7 +765,7 @@ export class HostStack {
             // RFC 9293 3.10.7.4: a passive child back in LISTEN is simply discarded here; the
             // listener goes on serving other SYNs.
             this.removeEntry(e);
-          } else if (e.queue === 'syn' && to !== 'SYN-RECEIVED') {
+          } else if (e.queue === 'syn' && to !== 'SYN-RECEIVED' && to !== 'LISTEN' && to !== 'SYN-SENT') {
             l.synQueue.delete(e);
             e.queue = 'accept';
             l.acceptQueue.push(e);
