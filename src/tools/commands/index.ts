@@ -2,11 +2,13 @@
 // a `Command` (see ../args.ts), then add one import line and one array entry below.
 import type { Command } from '../args.js';
 import { demo } from './demo.js';
+import { packetdrill } from './packetdrill.js';
 
 export type { Command } from '../args.js';
 
 export const commands: Command[] = [
   demo,
+  packetdrill,
 ];
 
 export function findCommand(name: string): Command | undefined {

@@ -1,0 +1,113 @@
+// `%{ python }%` blocks: only simple `assert tcpi_X <op> N` lines (chains like `a <= x <= b`
+// too, an optional `, message`), evaluated against the connection's RFC 9293 STATUS where the
+// tcp_info field has an exact counterpart. Anything else makes the script UNSUPPORTED.
+import type { ConnStatus, TcpState } from '../../tcp/types.js';
+
+/** Linux tcp_info states (include/net/tcp_states.h). */
+const LINUX_STATE: Record<TcpState, number> = {
+  ESTABLISHED: 1,
+  'SYN-SENT': 2,
+  'SYN-RECEIVED': 3,
+  'FIN-WAIT-1': 4,
+  'FIN-WAIT-2': 5,
+  'TIME-WAIT': 6,
+  CLOSED: 7,
+  'CLOSE-WAIT': 8,
+  'LAST-ACK': 9,
+  LISTEN: 10,
+  CLOSING: 11,
+};
+
+const CONSTANTS: Record<string, number> = {
+  TCP_ESTABLISHED: 1,
+  TCP_SYN_SENT: 2,
+  TCP_SYN_RECV: 3,
+  TCP_FIN_WAIT1: 4,
+  TCP_FIN_WAIT2: 5,
+  TCP_TIME_WAIT: 6,
+  TCP_CLOSE: 7,
+  TCP_CLOSE_WAIT: 8,
+  TCP_LAST_ACK: 9,
+  TCP_LISTEN: 10,
+  TCP_CLOSING: 11,
+};
+
+/** tcp_info fields with an exact counterpart in ConnStatus. */
+const FIELDS: Record<string, (s: ConnStatus, mss: number) => number | undefined> = {
+  tcpi_state: (s) => LINUX_STATE[s.state],
+  tcpi_rto: (s) => Math.round(s.rto * 1000), // usec
+  tcpi_rtt: (s) => (s.srtt === undefined ? undefined : Math.round(s.srtt * 1000)), // usec
+  tcpi_advmss: (_s, mss) => mss,
+};
+
+interface Assertion {
+  terms: string[];
+  ops: string[];
+}
+
+function statements(code: string): string[] {
+  return code
+    .replace(/\\\n/g, ' ')
+    .split(/\n|;/)
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean);
+}
+
+function parseAssert(stmt: string): Assertion | string {
+  const m = /^assert\s+(.*?)(\s*,\s*[^,]*)?$/.exec(stmt);
+  if (!m) return `python statement '${clip(stmt)}'`;
+  const expr = m[1];
+  const parts = expr.split(/\s*(==|!=|<=|>=|<|>)\s*/);
+  if (parts.length < 3 || parts.length % 2 === 0) return `python assertion '${clip(expr)}'`;
+  const terms: string[] = [];
+  const ops: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    if (i % 2) ops.push(parts[i]);
+    else {
+      const t = parts[i].trim();
+      if (!/^(tcpi_[a-z_]+|-?\d+|0x[0-9a-f]+|TCP_[A-Z0-9_]+)$/i.test(t)) return `python expression '${clip(t)}'`;
+      if (t.startsWith('tcpi_') && !FIELDS[t]) return `tcp_info field ${t} (no counterpart in the stack's status)`;
+      if (/^TCP_/.test(t) && CONSTANTS[t] === undefined) return `python constant ${t}`;
+      terms.push(t);
+    }
+  }
+  return { terms, ops };
+}
+
+function clip(s: string): string {
+  return s.length > 50 ? s.slice(0, 50) + '...' : s;
+}
+
+/** null when the block can be evaluated, else why not. */
+export function checkPython(code: string): string | null {
+  for (const s of statements(code)) {
+    const a = parseAssert(s);
+    if (typeof a === 'string') return a;
+  }
+  return null;
+}
+
+/** null when every assertion holds, else a message. */
+export function evalPython(code: string, st: ConnStatus, mss: number): string | null {
+  for (const s of statements(code)) {
+    const a = parseAssert(s);
+    if (typeof a === 'string') return a;
+    const vals = a.terms.map((t) => {
+      if (t.startsWith('tcpi_')) return FIELDS[t](st, mss);
+      if (/^TCP_/.test(t)) return CONSTANTS[t];
+      return Number(t);
+    });
+    for (let i = 0; i < a.ops.length; i++) {
+      const l = vals[i];
+      const r = vals[i + 1];
+      if (l === undefined || r === undefined) return `expected ${s} got an undefined tcp_info value`;
+      const ok =
+        a.ops[i] === '==' ? l === r : a.ops[i] === '!=' ? l !== r : a.ops[i] === '<=' ? l <= r : a.ops[i] === '>=' ? l >= r : a.ops[i] === '<' ? l < r : l > r;
+      if (!ok) {
+        const shown = a.terms.map((t, k) => (t.startsWith('tcpi_') ? `${t}=${vals[k]}` : null)).filter(Boolean).join(', ');
+        return `expected ${s.replace(/^assert\s+/, '')} got ${shown}`;
+      }
+    }
+  }
+  return null;
+}

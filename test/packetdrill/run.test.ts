@@ -1,0 +1,189 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runScriptText, formatResult } from '../../src/tools/packetdrill/run.js';
+
+// A passive open, a write, the peer's ACK, then an active close: the shape of most scripts.
+const HANDSHAKE = [
+  '--tolerance_usecs=10000', // line 1
+  '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+  '+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0',
+  '+0 bind(3, ..., ...) = 0',
+  '+0 listen(3, 1) = 0',
+  '+0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>', // line 6
+  '+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 8>', // line 7
+  '+.1 < . 1:1(0) ack 1 win 257', // line 8
+  '+0 accept(3, ..., ...) = 4', // line 9
+  '+0 write(4, ..., 1000) = 1000', // line 10
+  '+0 > P. 1:1001(1000) ack 1', // line 11
+  '+.1 < . 1:1(0) ack 1001 win 257', // line 12
+  '+0 close(4) = 0', // line 13
+  '+0 > F. 1001:1001(0) ack 1', // line 14
+  '+.1 < F. 1:1(0) ack 1002 win 257', // line 15
+  '+0 > . 1002:1002(0) ack 2', // line 16
+];
+
+function run(lines: string[]) {
+  return runScriptText(lines.join('\n') + '\n', 'case.pkt');
+}
+
+function replace(lines: string[], lineNo: number, text: string): string[] {
+  const out = [...lines];
+  out[lineNo - 1] = text;
+  return out;
+}
+
+test('runner: a correct handshake, data and close script passes', () => {
+  const r = run(HANDSHAKE);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+  assert.equal(formatResult(r), 'PASS case.pkt');
+  assert.ok(r.realMs < 1000, `took ${r.realMs} ms`);
+});
+
+test('runner: an active open (non-blocking connect, EINPROGRESS) passes', () => {
+  const r = run([
+    '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+    '+0 fcntl(3, F_GETFL) = 0x2 (flags O_RDWR)',
+    '+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0',
+    '+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)',
+    '+0 > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8>',
+    '+.01 < S. 0:0(0) ack 1 win 10000 <mss 1000,sackOK,nop,nop,nop,wscale 8>',
+    '+0 > . 1:1(0) ack 1',
+    '+0 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0',
+    '+0 read(3, ..., 100) = -1 EAGAIN (Resource temporarily unavailable)',
+    '+.01 < P. 1:101(100) ack 1 win 10000',
+    '+0 read(3, ..., 1000) = 100',
+  ]);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+});
+
+test('runner: a blocking read advances virtual time until data arrives', () => {
+  const r = run([
+    ...HANDSHAKE.slice(0, 9),
+    '+0...0.200 read(4, ..., 500) = 500',
+    '+.2 < P. 1:501(500) ack 1 win 257',
+    '+0 > . 1:1(0) ack 501',
+  ]);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+});
+
+test('runner: wrong flags fail with the line and expected/got', () => {
+  const r = run(replace(HANDSHAKE, 14, '+0 > R. 1001:1001(0) ack 1'));
+  assert.equal(r.verdict, 'FAIL');
+  assert.equal(r.line, 14);
+  assert.match(r.message!, /expected > R\. 1001:1001\(0\) ack 1 got F\. 1001:1001\(0\) ack 1/);
+  assert.match(formatResult(r), /^FAIL case\.pkt:14: expected /);
+});
+
+test('runner: a wrong ack number fails, in relative numbers', () => {
+  const r = run(replace(HANDSHAKE, 16, '+0 > . 1002:1002(0) ack 3'));
+  assert.equal(r.verdict, 'FAIL');
+  assert.equal(r.line, 16);
+  assert.match(r.message!, /ack 2 instead of 3/);
+});
+
+test('runner: a missing packet fails naming the line', () => {
+  // All data is acknowledged and nobody closes: the FIN the script claims never comes.
+  const r = run([...HANDSHAKE.slice(0, 12), '+0 > F. 1001:1001(0) ack 1']);
+  assert.equal(r.verdict, 'FAIL');
+  assert.equal(r.line, 13);
+  assert.match(r.message!, /missing packet/);
+});
+
+test('runner: a late packet fails on timing', () => {
+  // The FIN is sent at close() time; the script expects it 0.5 s later (tolerance 10 ms).
+  const lines = replace(HANDSHAKE, 14, '+.5 > F. 1001:1001(0) ack 1');
+  const r = run(lines);
+  assert.equal(r.verdict, 'FAIL');
+  assert.equal(r.line, 14);
+  assert.match(r.message!, /early/);
+  // And a packet expected earlier than it comes: the retransmission of unacked data.
+  const r2 = run([...HANDSHAKE.slice(0, 11), '+.1 > P. 1:1001(1000) ack 1']);
+  assert.equal(r2.verdict, 'FAIL');
+  assert.equal(r2.line, 12);
+  assert.match(r2.message!, /got P\. 1:1001\(1000\) ack 1 .*late at/);
+});
+
+test('runner: an extra (unexpected) packet fails', () => {
+  // Drop the expectation of the final ACK and add an event after it: the ACK is unexpected.
+  const r = run([...HANDSHAKE.slice(0, 15), '+.1 close(3) = 0']);
+  assert.equal(r.verdict, 'FAIL');
+  assert.equal(r.line, 16);
+  assert.match(r.message!, /unexpected packet/);
+  assert.match(r.message!, /\. 1002:1002\(0\) ack 2/);
+});
+
+test('runner: a wrong errno fails with expected and got', () => {
+  const r = run([...HANDSHAKE.slice(0, 9), '+0 read(4, ..., 100) = -1 ECONNRESET (Connection reset by peer)']);
+  // Blocking read with nothing to read: it would block; make the socket non-blocking instead.
+  assert.equal(r.verdict, 'FAIL');
+  const r2 = run([
+    ...HANDSHAKE.slice(0, 9),
+    '+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0',
+    '+0 read(4, ..., 100) = -1 ECONNRESET (Connection reset by peer)',
+  ]);
+  assert.equal(r2.verdict, 'FAIL');
+  assert.equal(r2.line, 11);
+  assert.match(r2.message!, /expected read\(\) = -1 ECONNRESET got -1 EAGAIN/);
+});
+
+test('runner: a blocking call that returns at the wrong time fails', () => {
+  const r = run([...HANDSHAKE.slice(0, 9), '+0...0.100 read(4, ..., 500) = 500', '+.3 < P. 1:501(500) ack 1 win 257']);
+  assert.equal(r.verdict, 'FAIL');
+  assert.equal(r.line, 10);
+  assert.match(r.message!, /return at 0\.200 got it returning at 0\.400/);
+});
+
+test('runner: Fast Open, epoll and unknown syscalls are UNSUPPORTED, never PASS', () => {
+  const fo = run(['0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3', '+0 sendto(3, ..., 1000, MSG_FASTOPEN, ..., ...) = 1000']);
+  assert.equal(fo.verdict, 'UNSUPPORTED');
+  assert.match(fo.message!, /MSG_FASTOPEN/);
+  const ep = run(['0 epoll_create(1) = 3']);
+  assert.equal(ep.verdict, 'UNSUPPORTED');
+  assert.match(formatResult(ep), /^UNSUPPORTED case\.pkt: system call epoll_create\(\)/);
+  const py = run([...HANDSHAKE.slice(0, 9), '+0 %{ assert tcpi_snd_cwnd == 10 }%']);
+  assert.equal(py.verdict, 'UNSUPPORTED');
+  const cmd = run(['0 `rm -rf /tmp/x`']);
+  assert.equal(cmd.verdict, 'UNSUPPORTED');
+});
+
+test('runner: FreeBSD sysctls and sockstat map onto the stack', () => {
+  const r = run([
+    '--tolerance_usecs=50000',
+    ' 0.00 `sysctl -w net.inet.tcp.insecure_rst=0`',
+    '+0.00 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+    '+0.00 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0',
+    '+0.00 bind(3, ..., ...) = 0',
+    '+0.00 listen(3, 1) = 0',
+    '+0.00 < S 0:0(0) win 32767 <mss 1460,sackOK,eol,eol>',
+    '+0.00 > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,eol,eol>',
+    '+0.00 `sockstat -4 -P tcp -p 8080 -s | grep -c SYN_RCVD | grep 1`',
+    '+0.10 < . 1:1(0) ack 1 win 32767',
+    '+0.00 `sockstat -4 -P tcp -p 8080 -s | grep -c SYN_RCVD | grep 0`',
+    '+0.00 accept(3, ..., ...) = 4',
+    '+0.00 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0',
+  ]);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+  assert.equal(r.dialect, 'freebsd');
+  const bad = run([
+    '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+    '+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0',
+    '+0 bind(3, ..., ...) = 0',
+    '+0 listen(3, 1) = 0',
+    '+0 `sockstat -4 -P tcp -p 8080 -s | grep -c SYN_RCVD | grep 1`',
+  ]);
+  assert.equal(bad.verdict, 'FAIL');
+  assert.equal(bad.line, 5);
+  assert.match(bad.message!, /expected 1 connection\(s\) in SYN_RCVD got 0/);
+});
+
+test('runner: lenient comparisons are reported (window, option order)', () => {
+  const lines = replace(HANDSHAKE, 7, '+0 > S. 0:0(0) ack 1 win 1 <wscale 8,sackOK,mss 1460>');
+  const r = run(lines);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+  assert.ok(r.lenient.includes('window'));
+  assert.ok(r.lenient.includes('options order'));
+  // A missing option is not lenient.
+  const r2 = run(replace(HANDSHAKE, 7, '+0 > S. 0:0(0) ack 1 <mss 1460,sackOK>'));
+  assert.equal(r2.verdict, 'FAIL');
+  assert.match(r2.message!, /unexpected options/);
+});
