@@ -271,7 +271,7 @@ export class Socket extends Duplex {
     if (this.connecting || this.#connected) {
       throw systemError('EISCONN', 'connect', this.#remote?.addr, this.#remote?.port);
     }
-    if (options.path !== undefined) {
+    if (options.path) {
       throw invalidArgValue('options.path', options.path, 'is not supported by synack (IPC pipes); use port and host');
     }
     if (options.port === undefined || options.port === null) {
@@ -749,7 +749,7 @@ export class Server extends EventEmitter {
     if (this.listening || this.#starting) {
       throw codedError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
     }
-    if (opts.path !== undefined) {
+    if (opts.path) {
       throw invalidArgValue('options', opts, 'must have the property "port" (IPC paths are not supported by synack)');
     }
     if (opts.port === undefined) opts.port = 0;

@@ -1,5 +1,6 @@
 // Shared setup for the API tests: a virtual-time LAN with a client and a server host, for IPv4
 // and IPv6 alike (each test file runs its cases once per family).
+import type { EventEmitter } from 'node:events';
 import { Network, type NetworkOptions } from '../../src/index.js';
 import type { Stack } from '../../src/api/stack.js';
 
@@ -23,8 +24,8 @@ export function lan(opts: NetworkOptions = {}): Lan {
 }
 
 /** Resolves on the event, never rejects on 'error' (unlike events.once). */
-export function on<T = unknown>(em: { once(ev: string, fn: (...a: never[]) => void): unknown }, ev: string): Promise<T> {
-  return new Promise((r) => em.once(ev, ((x: T) => r(x)) as never));
+export function on<T = unknown>(em: EventEmitter, ev: string): Promise<T> {
+  return new Promise((r) => em.once(ev, (x: T) => r(x)));
 }
 
 export function pattern(n: number, seed = 0): Uint8Array {
