@@ -72,3 +72,35 @@ export interface SocketWatch {
   /** Subscribe to one socket's notifications; returns an unsubscribe function. */
   watch(fd: number, cb: (ev: SocketEventName) => void): () => void;
 }
+
+// ---- What the host stack's socket layer (src/stack/sockets.ts, `HostStack.sockets`) adds ------
+// `Sockets` implements SocketLayer & SocketWatch plus:
+//   state(fd): TcpState        'LISTEN' for listeners, 'CLOSED' when there is no connection
+//   status(fd): ConnStatus|null RFC 9293 3.10.6 STATUS of the socket's connection
+//   family(fd), openFds(), acceptQueueLength(fd)
+// Errno numbers for SO_ERROR: src/stack/errno.ts (`ERRNO`, `errnoNumber`, `errnoName`, Linux
+// numbering). Semantics follow Linux where POSIX leaves room:
+//   - fds are the lowest free number >= 3.
+//   - bind: EINVAL when already bound; EADDRNOTAVAIL for a non-local address; EAFNOSUPPORT for
+//     the other family; EADDRINUSE on conflict. '::' is dual-stack (covers IPv4, bindv6only=0)
+//     and a '::' listener accepts IPv4 connections (their addresses are reported as IPv4).
+//     SO_REUSEADDR: shares with non-listening users that also set it and binds over TIME-WAIT;
+//     SO_REUSEPORT: shares when both set it (SYNs spread by a hash of the peer). Port 0 = any.
+//   - listen: autobinds when unbound; a second listen() changes the backlog only. Accept queue
+//     full when more than `backlog` wait (Linux); SYN queue holds `backlog` half-open
+//     connections (limits.maxSynBacklog caps it). Overflowing SYNs are dropped and counted.
+//   - connect: EINPROGRESS always (completion: 'connect' notification; failure: 'error' with
+//     SO_ERROR set, and the next connect() throws the error once). connect(0.0.0.0 / ::) goes to
+//     the loopback address. ENETUNREACH without a route; EADDRNOTAVAIL when no ephemeral port
+//     (RFC 6056 Algorithm 3, 32768-60999) or the bound 4-tuple is free.
+//   - read: buffered data before a pending error; [] at EOF, after shutdown('rd') or once the
+//     connection is gone cleanly; EAGAIN otherwise; ENOTCONN when never connected. peek works.
+//   - write: pending error first; EAGAIN during the handshake or when the buffer is full (a
+//     'writable' notification follows); EPIPE after shutdown('wr'), once closing, or unconnected.
+//   - close: graceful (the connection lives on as an orphan through FIN-WAIT/TIME-WAIT), except
+//     SO_LINGER {onoff: true, linger: 0} or unread received data: abort with RST.
+//   - setsockopt: TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE/INTVL (seconds), TCP_KEEPCNT,
+//     TCP_USER_TIMEOUT (ms) apply to a live connection too; SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG to
+//     connections opened (or accepted) later; accepted sockets inherit the listener's options.
+//     TCP_CORK and SO_LINGER's non-zero timeout are stored only. SO_RCVLOWAT affects poll().
+//   - poll: like Linux tcp_poll (a fresh socket is writable and hup).
