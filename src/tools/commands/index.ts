@@ -2,12 +2,14 @@
 // a `Command` (see ../args.ts), then add one import line and one array entry below.
 import type { Command } from '../args.js';
 import { demo } from './demo.js';
+import { lab } from './lab.js';
 import { packetdrill } from './packetdrill.js';
 
 export type { Command } from '../args.js';
 
 export const commands: Command[] = [
   demo,
+  lab,
   packetdrill,
 ];
 
