@@ -134,6 +134,19 @@ export class Network {
     return stack;
   }
 
+  /** The scheduler as a VirtualScheduler (runUntil/runFor/runUntilIdle/step) when the network
+   *  runs in virtual time; throws in real time. */
+  get virtualScheduler(): VirtualScheduler {
+    if (!(this.scheduler instanceof VirtualScheduler)) throw new Error('Network: not in virtual time (use { virtual: true })');
+    return this.scheduler;
+  }
+
+  /** Callbacks still scheduled on the network's clock (0 once everything has finished). */
+  get pendingTimers(): number {
+    const s = this.scheduler as unknown as { pending?: number };
+    return typeof s.pending === 'number' ? s.pending : 0;
+  }
+
   /** The hosts, by name. */
   get hosts(): ReadonlyMap<string, Stack> {
     return this.stacks;
