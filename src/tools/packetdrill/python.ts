@@ -30,6 +30,18 @@ const CONSTANTS: Record<string, number> = {
   TCP_LAST_ACK: 9,
   TCP_LISTEN: 10,
   TCP_CLOSING: 11,
+  // FreeBSD's names for the same states (compared symbolically, so one numbering serves both).
+  TCPI_ESTABLISHED: 1,
+  TCPI_SYN_SENT: 2,
+  TCPI_SYN_RECEIVED: 3,
+  TCPI_FIN_WAIT_1: 4,
+  TCPI_FIN_WAIT_2: 5,
+  TCPI_TIME_WAIT: 6,
+  TCPI_CLOSED: 7,
+  TCPI_CLOSE_WAIT: 8,
+  TCPI_LAST_ACK: 9,
+  TCPI_LISTEN: 10,
+  TCPI_CLOSING: 11,
 };
 
 /** tcp_info fields with an exact counterpart in ConnStatus. */
@@ -65,9 +77,9 @@ function parseAssert(stmt: string): Assertion | string {
     if (i % 2) ops.push(parts[i]);
     else {
       const t = parts[i].trim();
-      if (!/^(tcpi_[a-z_]+|-?\d+|0x[0-9a-f]+|TCP_[A-Z0-9_]+)$/i.test(t)) return `python expression '${clip(t)}'`;
+      if (!/^(tcpi_[a-z_]+|-?\d+|0x[0-9a-fA-F]+|TCPI?_[A-Za-z0-9_]+)$/.test(t)) return `python expression '${clip(t)}'`;
       if (t.startsWith('tcpi_') && !FIELDS[t]) return `tcp_info field ${t} (no counterpart in the stack's status)`;
-      if (/^TCP_/.test(t) && CONSTANTS[t] === undefined) return `python constant ${t}`;
+      if (/^TCPI?_/.test(t) && CONSTANTS[t] === undefined) return `python constant ${t}`;
       terms.push(t);
     }
   }
@@ -94,7 +106,7 @@ export function evalPython(code: string, st: ConnStatus, mss: number): string | 
     if (typeof a === 'string') return a;
     const vals = a.terms.map((t) => {
       if (t.startsWith('tcpi_')) return FIELDS[t](st, mss);
-      if (/^TCP_/.test(t)) return CONSTANTS[t];
+      if (/^TCPI?_/.test(t)) return CONSTANTS[t];
       return Number(t);
     });
     for (let i = 0; i < a.ops.length; i++) {
