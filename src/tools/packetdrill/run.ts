@@ -1024,6 +1024,8 @@ class Runner {
 
   private finishCall(ev: ScriptEvent, call: SyscallSpec, o: Outcome, startMs: number, nowMs: number): void {
     const expectRet = call.result.t === 'ellipsis' ? undefined : this.int(call.result, ev);
+    // EWOULDBLOCK is EAGAIN on both Linux and FreeBSD (same errno value).
+    if (call.errno === 'EWOULDBLOCK') call = { ...call, errno: 'EAGAIN' };
     const gotText = o.errno ? `-1 ${o.errno}` : String(o.ret);
     const wantText = call.errno ? `${expectRet} ${call.errno}` : String(expectRet ?? '...');
     if (expectRet !== undefined && (o.ret !== expectRet || (o.errno ?? undefined) !== (call.errno ?? undefined))) {
