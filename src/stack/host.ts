@@ -703,7 +703,9 @@ export class HostStack {
   configFor(base: ConnectionConfig, family: 4 | 6, mtu: number, mssClamp?: number): ConnectionConfig {
     const hdr = family === 4 ? 40 : 60;
     const linkMss = Math.max(64, Math.min(65535, mtu) - hdr);
-    const clamp = mssClamp ?? this.mssClamp;
+    // tcp.mss given at construction (or changed in tcpDefaults since) caps the link's MSS.
+    const hostClamp = this.mssClamp !== undefined || this.tcpDefaults.mss !== DEFAULT_CONFIG.mss ? this.tcpDefaults.mss : undefined;
+    const clamp = mssClamp ?? hostClamp;
     return { ...base, family, mss: clamp ? Math.min(clamp, linkMss) : linkMss };
   }
 
@@ -1148,7 +1150,8 @@ export class HostStack {
     });
   }
 
-  /** @internal Run a user call on a connection, then re-read its deadline. */
+  /** Run a call on a connection as a user call (tools: abort, status), then re-read its
+   *  deadline so the timer heap stays right. */
   withConn<T>(e: ConnEntry, fn: (c: TcpConnection, now: number) => T): T {
     return this.userCall(() => {
       try {

@@ -28,6 +28,8 @@ class Sock implements PortUser {
   remote: SockAddr | null = null;
   /** Registered in the port table as a bound/listening user (not yet owning a connection). */
   registered = false;
+  /** bind() was called (as opposed to an autobind by connect). */
+  explicitBind = false;
   listener: Listener | null = null;
   entry: ConnEntry | null = null;
   reuseAddr = false;
@@ -194,6 +196,7 @@ export class Sockets implements SocketLayer, SocketWatch {
     }
     s.local = { addr: a.text, port };
     s.registered = true;
+    s.explicitBind = true;
     this.host.ports.add(port, s);
   }
 
@@ -266,6 +269,16 @@ export class Sockets implements SocketLayer, SocketWatch {
     if (s.listener) throw new SocketError('EISCONN', 'socket is listening');
     if (s.connecting && this.live(s)) throw new SocketError('EALREADY', 'connection in progress');
     if (s.pendingError) this.takeError(s);
+    if (s.entry && s.entry.removed && !s.everConnected) {
+      // A failed attempt: the socket is unconnected again (Linux SS_UNCONNECTED); an autobound
+      // port was released with the connection, an explicitly bound one is held again.
+      s.entry = null;
+      s.remote = null;
+      if (s.explicitBind && s.local) {
+        s.registered = true;
+        this.host.ports.add(s.local.port, s);
+      } else s.local = null;
+    }
     if (s.entry) throw new SocketError('EISCONN', 'socket is connected');
     const a = this.canonical(s, addr);
     if (addr.port === 0) throw new SocketError('ECONNREFUSED', 'port 0');
