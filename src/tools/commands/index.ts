@@ -4,6 +4,7 @@ import type { Command } from '../args.js';
 import { demo } from './demo.js';
 import { lab } from './lab.js';
 import { packetdrill } from './packetdrill.js';
+import { scenario } from './scenario.js';
 
 export type { Command } from '../args.js';
 
@@ -11,6 +12,7 @@ export const commands: Command[] = [
   demo,
   lab,
   packetdrill,
+  scenario,
 ];
 
 export function findCommand(name: string): Command | undefined {
