@@ -79,9 +79,32 @@ export const ARCS: ArcDef[] = [
   arc('finwait1-timewait', 'FIN-WAIT-1', 'TIME-WAIT', 'rcv FIN,ACK of FIN', 'snd ACK (note 2)', 'M 150 683 C 200 760, 300 900, 400 930', 260, 790, 'middle', true),
 ];
 
-/** The Figure 5 arc for a transition, or undefined (RST/abort/timeout arcs of note 3). */
+/** The Figure 5 arc between two states, if the figure draws one. */
 export function findArc(from: TcpState, to: TcpState): ArcDef | undefined {
   return ARCS.find((a) => a.from === from && a.to === to);
+}
+
+type CauseKind = 'rst' | 'abort' | 'timeout' | 'other';
+
+/** What kind of event a trace's `cause` names (the wording is the stack's, so loosely). */
+export function causeKind(cause: string): CauseKind {
+  const c = cause.toLowerCase();
+  if (/abort/.test(c)) return 'abort';
+  if (/\brst\b|reset|refused/.test(c)) return 'rst';
+  if (/time.?out|timed out|2msl|expire|retries|retransmission|time-wait timer|user timeout|\bfire/.test(c)) return 'timeout';
+  return 'other';
+}
+
+/** The Figure 5 arc a transition took, or undefined when it took one the figure leaves out
+ *  (note 3: resets and aborts; timeouts other than 2MSL) even between the same two states,
+ *  e.g. SYN-SENT -> CLOSED on a RST rather than on CLOSE. */
+export function arcFor(from: TcpState, to: TcpState, cause: string): ArcDef | undefined {
+  const a = findArc(from, to);
+  if (!a) return undefined;
+  const kind = causeKind(cause);
+  if (kind === 'other') return a;
+  const drawn: CauseKind = /RST/.test(a.event) ? 'rst' : /Timeout/.test(a.event) ? 'timeout' : 'other';
+  return kind === drawn ? a : undefined;
 }
 
 export type HostSlot = 0 | 1;
@@ -192,7 +215,9 @@ export function createDiagram(container: HTMLElement): DiagramView {
     const [x2, y2] = edge(b, cx, cy);
     const d = `M ${x1.toFixed(1)} ${y1.toFixed(1)} Q ${cx.toFixed(1)} ${cy.toFixed(1)} ${x2.toFixed(1)} ${y2.toFixed(1)}`;
     el('path', { d, class: 'arc-path', 'marker-end': `url(#arrow-c${slot})` }, g);
-    const t = el('text', { x: cx, y: cy, 'text-anchor': 'middle', class: 'arc-label extra-label' }, g);
+    // Label at the curve's midpoint (a quadratic Bezier at t = 1/2).
+    const lx = 0.25 * x1 + 0.5 * cx + 0.25 * x2, ly = 0.25 * y1 + 0.5 * cy + 0.25 * y2;
+    const t = el('text', { x: lx, y: ly + 5, 'text-anchor': 'middle', class: 'arc-label extra-label' }, g);
     t.textContent = ref.cause;
   };
 
@@ -217,12 +242,15 @@ export function createDiagram(container: HTMLElement): DiagramView {
         g.querySelector('.arc-path')!.setAttribute('marker-end', 'url(#arrow)');
       }
       extraLayer.replaceChildren();
-      for (const slot of [0, 1] as HostSlot[]) {
+      // The host that just moved is drawn last, so an arc both hosts took shows its colour.
+      const order: HostSlot[] = current === 0 ? [1, 0] : [0, 1];
+      for (const slot of order) {
         const ref = arcs[slot];
         if (!ref) continue;
         const g = arcEls.get(ref.id);
         const animate = current === slot;
         if (g) {
+          g.classList.remove('c0', 'c1', 'current');
           g.classList.add('taken', `c${slot}`);
           g.querySelector('.arc-path')!.setAttribute('marker-end', `url(#arrow-c${slot})`);
           if (animate) {

@@ -16,6 +16,7 @@ export interface InferSegment {
   ack: number;
   len: number;
   win?: number;
+  options?: string;
   /** Lost on the way: the sender's side changes state, the receiver never sees it. */
   lost?: boolean;
 }
@@ -351,8 +352,10 @@ export function inferStates(items: InferItem[], opts: InferOptions = {}): InferR
     const ri = sideOf(it.dst);
     if (si < 0 || ri < 0) return; // another connection
     const f = parseFlags(it.flags);
-    // What the sender had received when it sent this: everything its ACK covers.
+    // What the sender had received when it sent this: everything its ACK covers. A RST without
+    // ACK answers something, so whatever was on its way to the sender got there first.
     if (f.ack) deliverPending(si, u32(it.ack));
+    else if (f.rst) deliverPending(si);
     begin('send', idx);
     send(it, idx);
     if (!it.lost) {
@@ -403,13 +406,13 @@ export function segmentsToTrace(items: InferItem[], opts: InferOptions & { inDel
       for (const tr of st.transitions) events.push(stateEv(tr, at(tr.t)));
       continue;
     }
-    const common = { src: it.src, dst: it.dst, flags: it.flags, seq: u32(it.seq), ack: u32(it.ack), len: it.len, win: it.win ?? 0 };
+    const common = { src: it.src, dst: it.dst, flags: it.flags, seq: u32(it.seq), ack: u32(it.ack), len: it.len, win: it.win ?? 0, ...(it.options ? { options: it.options } : {}) };
     if (st.at === 'send') {
       const t = at(it.t);
       for (const tr of st.transitions) events.push(stateEv(tr, t));
       events.push({ type: 'segment', t, host: hostOf(it.src), dir: 'out', ...common });
       if (it.lost) {
-        const { win: _w, ...rest } = common;
+        const { win: _w, options: _o, ...rest } = common as typeof common & { options?: string };
         events.push({ type: 'link', t, host: hostOf(it.src), action: 'lost', summary: `${it.flags} seq ${common.seq} ack ${common.ack} len ${it.len}`, ...rest });
       }
     } else {

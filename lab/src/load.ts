@@ -61,8 +61,16 @@ function connKey(s: { src: string; dst: string }): string {
   return [s.src, s.dst].sort().join(' ');
 }
 
-/** A run from capture bytes: the first TCP connection in it (the first with a SYN if any). */
-export function runFromCapture(bytes: Uint8Array, source: string): Run {
+/** One TCP connection found in a capture. */
+export interface CaptureConnection {
+  key: string;
+  label: string;
+  segments: number;
+}
+
+/** A run from capture bytes: the connection `pick` (a key from `connections`), by default the
+ *  first one that starts with a SYN, else the first seen. */
+export function runFromCapture(bytes: Uint8Array, source: string, pick?: string): Run {
   const r = readCapture(bytes);
   if (isCaptureError(r) && r.packets.length === 0) throw new Error(r.error);
   const packets = isCaptureError(r) ? r.packets : r;
@@ -70,29 +78,40 @@ export function runFromCapture(bytes: Uint8Array, source: string): Run {
   const segs: InferSegment[] = [];
   for (const p of packets) {
     const d = describePacket(p.data);
-    if (d) segs.push({ t: p.t, src: ep(d.src, d.srcPort), dst: ep(d.dst, d.dstPort), flags: d.flags, seq: d.seq, ack: d.ack, len: d.len, win: d.win });
+    if (d) segs.push({ t: p.t, src: ep(d.src, d.srcPort), dst: ep(d.dst, d.dstPort), flags: d.flags, seq: d.seq, ack: d.ack, len: d.len, win: d.win, options: d.options || undefined });
   }
   if (segs.length === 0) throw new Error(`no TCP segments in ${packets.length} packets`);
-  const conns = new Set(segs.map(connKey));
-  const withSyn = segs.find((s) => s.flags.includes('S'));
-  const key = connKey(withSyn ?? segs[0]);
-  const t0 = segs[0].t;
-  const mine = segs.filter((s) => connKey(s) === key).map((s) => ({ ...s, t: +(s.t - t0).toFixed(3) }));
+  const connections: CaptureConnection[] = [];
+  for (const s of segs) {
+    const key = connKey(s);
+    const c = connections.find((x) => x.key === key);
+    if (c) c.segments++;
+    else connections.push({ key, label: `${s.src} > ${s.dst}`, segments: 1 });
+  }
+  for (const c of connections) c.label += ` (${c.segments} segments)`;
+  const withSyn = segs.find((s) => s.flags.includes('S') && !s.flags.includes('.'));
+  const key = pick && connections.some((c) => c.key === pick) ? pick : connKey(withSyn ?? segs[0]);
+  const picked = segs.filter((s) => connKey(s) === key);
+  const t0 = picked[0].t;
+  const mine = picked.map((s) => ({ ...s, t: +(s.t - t0).toFixed(3) }));
   const { events, result } = segmentsToTrace(mine, { names: ['client', 'server'] });
   const isPcapng = bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true) === 0x0a0d0d0a;
   return {
     source,
     events,
     hosts: result.hosts,
-    pcapng: isPcapng ? bytes : undefined,
+    // The original bytes when they hold just this connection; otherwise a pcapng is rebuilt.
+    pcapng: isPcapng && connections.length === 1 && picked.length === packets.length ? bytes : undefined,
+    connections,
+    connection: key,
     summary:
       `${packets.length} packets, ${mine.length} segments of ${result.endpoints[0]} <> ${result.endpoints[1]}` +
-      (conns.size > 1 ? ` (first of ${conns.size} connections)` : '') +
+      (connections.length > 1 ? ` (one of ${connections.length} connections)` : '') +
       `; states inferred: client ${result.final.client}, server ${result.final.server}`,
   };
 }
 
-export function runFromFile(name: string, bytes: Uint8Array): Run {
+export function runFromFile(name: string, bytes: Uint8Array, pick?: string): Run {
   let i = 0;
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09 || bytes[i] === 0xef || bytes[i] === 0xbb || bytes[i] === 0xbf)) i++;
   if (i === bytes.length || bytes[i] === 0x7b || bytes[i] === 0x5b) {
@@ -101,5 +120,5 @@ export function runFromFile(name: string, bytes: Uint8Array): Run {
     if (skipped) run.summary = `${run.summary}; ${skipped} lines skipped`;
     return run;
   }
-  return runFromCapture(bytes, `file ${name}`);
+  return runFromCapture(bytes, `file ${name}`, pick);
 }

@@ -4,7 +4,7 @@
 import './style.css';
 import type { TraceEvent } from '../../src/trace/trace.js';
 import { SCENARIOS, runScenario, CATALOGUE_IS_STANDIN } from './catalogue.js';
-import { ARCS, createDiagram, findArc, type ArcRef } from './diagram.js';
+import { ARCS, arcFor, createDiagram, type ArcRef } from './diagram.js';
 import { ARC_TEXT, STATE_TEXT, extraArcText } from './explain.js';
 import { createLadder } from './ladder.js';
 import { runFromFile } from './load.js';
@@ -27,6 +27,7 @@ const bytesIn = $<HTMLInputElement>('bytes');
 const runBtn = $<HTMLButtonElement>('run');
 const fileIn = $<HTMLInputElement>('file');
 const downloadBtn = $<HTMLButtonElement>('download');
+const connSel = $<HTMLSelectElement>('conn');
 const backBtn = $<HTMLButtonElement>('back');
 const playBtn = $<HTMLButtonElement>('play');
 const fwdBtn = $<HTMLButtonElement>('fwd');
@@ -50,6 +51,8 @@ let cursor = -1;
 let playing = false;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let selected: { kind: 'state' | 'arc'; id: string } | null = null;
+/** The file loaded last, to show another connection of the same capture. */
+let lastFile: { name: string; bytes: Uint8Array } | null = null;
 
 for (const s of SCENARIOS) {
   const o = document.createElement('option');
@@ -93,6 +96,15 @@ function load(run: Run): void {
   document.querySelectorAll('.legend-c0').forEach((e) => (e.textContent = run.hosts[0]));
   document.querySelectorAll('.legend-c1').forEach((e) => (e.textContent = run.hosts[1]));
   downloadBtn.disabled = false;
+  connSel.replaceChildren();
+  connSel.hidden = !(run.connections && run.connections.length > 1);
+  for (const c of run.connections ?? []) {
+    const o = document.createElement('option');
+    o.value = c.key;
+    o.textContent = c.label;
+    o.selected = c.key === run.connection;
+    connSel.appendChild(o);
+  }
   app.dataset.source = run.source;
   app.dataset.events = String(run.events.length);
   setStatus(`${run.source}: ${run.summary ?? ''}${run.ok === false ? ' (scenario check failed)' : ''}`, run.ok === false);
@@ -142,7 +154,7 @@ function para(parent: HTMLElement, cls: string, text: string, title?: string): v
 }
 
 function arcText(ref: ArcRef): [string, string] {
-  const fig = findArc(ref.from, ref.to);
+  const fig = arcFor(ref.from, ref.to, ref.cause);
   if (fig && ref.id === fig.id) {
     return [`${ref.from} → ${ref.to}: ${fig.event}${fig.action ? ' / ' + fig.action : ''}`, ARC_TEXT[fig.id]];
   }
@@ -246,6 +258,7 @@ async function runSelected(autoplay: boolean): Promise<void> {
   await new Promise((r) => setTimeout(r, 0));
   try {
     const r = await runScenario(name, opts);
+    lastFile = null;
     load({
       source: `scenario ${name} (seed ${opts.seed}, loss ${opts.loss * 100}%, delay ${opts.delay} ms)`,
       events: r.events,
@@ -294,11 +307,21 @@ fileIn.addEventListener('change', async () => {
   try {
     const bytes = new Uint8Array(await f.arrayBuffer());
     load(runFromFile(f.name, bytes));
+    lastFile = { name: f.name, bytes };
     delete app.dataset.scenario;
   } catch (e) {
     setStatus(`could not load ${f.name}: ${(e as Error).message}`, true);
   }
   fileIn.value = '';
+});
+
+connSel.addEventListener('change', () => {
+  if (!lastFile) return;
+  try {
+    load(runFromFile(lastFile.name, lastFile.bytes, connSel.value));
+  } catch (e) {
+    setStatus(`could not load ${lastFile.name}: ${(e as Error).message}`, true);
+  }
 });
 
 downloadBtn.addEventListener('click', () => {

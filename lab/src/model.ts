@@ -2,7 +2,7 @@
 // Precomputed so that stepping back is as cheap as stepping forward.
 import type { TcpState } from '../../src/tcp/types.js';
 import type { TraceEvent } from '../../src/trace/trace.js';
-import { findArc, nodeFor, type ArcRef, type HostSlot } from './diagram.js';
+import { arcFor, nodeFor, type ArcRef, type HostSlot } from './diagram.js';
 
 export interface Snapshot {
   states: [TcpState, TcpState];
@@ -20,6 +20,9 @@ export interface Run {
   pcapng?: Uint8Array;
   ok?: boolean;
   summary?: string;
+  /** Captures: the TCP connections found, and the one shown (a key of `connections`). */
+  connections?: Array<{ key: string; label: string }>;
+  connection?: string;
 }
 
 export class Replay {
@@ -40,7 +43,7 @@ export class Replay {
       if (e.type !== 'state') return (cur = { ...cur, current: null });
       const slot = slotOf(e.host);
       if (slot === -1) return (cur = { ...cur, current: null });
-      const fig = findArc(e.from, e.to);
+      const fig = arcFor(e.from, e.to, e.cause);
       const ref: ArcRef = { id: fig ? fig.id : `x-${e.from}-${e.to}`, from: e.from, to: e.to, cause: e.cause };
       const states = [...cur.states] as [TcpState, TcpState];
       const nodes = [...cur.nodes] as [string, string];

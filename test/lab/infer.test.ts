@@ -6,6 +6,7 @@ import { runFromCapture, runFromFile, parseTraceText } from '../../lab/src/load.
 import { traceToPcapng } from '../../lab/src/pcapng-export.js';
 import { readPcapng, isCaptureError } from '../../src/link/pcapng.js';
 import { describePacket } from '../../src/wire/packet.js';
+import { readFileSync } from 'node:fs';
 
 const C = '10.0.0.1:40000';
 const S = '10.0.0.2:80';
@@ -213,4 +214,32 @@ test('JSON lines: trace events load as they are; a trace without states gets the
   assert.ok(run2.events.some((e) => e.type === 'state' && e.host === 'server' && e.to === 'ESTABLISHED'));
   assert.throws(() => runFromFile('empty.jsonl', new TextEncoder().encode('\n')), /no trace events/);
   assert.throws(() => runFromFile('junk.pcap', new Uint8Array(40)), /pcap/);
+});
+
+test('a Linux loopback capture (tcpdump, Ethernet link type): active close inferred end to end', () => {
+  // test/lab/fixtures/linux-lo-active-close.pcap: node net client writes 5 bytes and ends; the
+  // server echoes and ends; captured with `tcpdump -i lo`.
+  const bytes = new Uint8Array(readFileSync(new URL('./fixtures/linux-lo-active-close.pcap', import.meta.url)));
+  const run = runFromFile('linux-lo-active-close.pcap', bytes);
+  const states = (h: string) => run.events.filter((e) => e.type === 'state' && e.host === h).map((e) => (e.type === 'state' ? e.to : ''));
+  assert.deepEqual(states('client'), ['SYN-SENT', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'CLOSED']);
+  assert.deepEqual(states('server'), ['LISTEN', 'SYN-RECEIVED', 'ESTABLISHED', 'CLOSE-WAIT', 'LAST-ACK', 'CLOSED']);
+  const syn = run.events.find((e) => e.type === 'segment');
+  assert.ok(syn?.type === 'segment' && syn.options?.includes('mss 65495'), 'options carried into the trace');
+  assert.equal(run.connections?.length, 1);
+});
+
+test('a capture with two connections: the first with a SYN by default, the other on request', () => {
+  const a = segmentsToTrace(script([...HS, ['c', 'F.'], ['s', 'F.'], ['c', '.']])).events;
+  const other = script([...HS, ['c', 'R.']]).map((s) => ({ ...s, t: s.t + 1, src: s.src.replace('40000', '40001'), dst: s.dst.replace('40000', '40001') }));
+  const b = segmentsToTrace(other).events;
+  const merged = [...b, ...a].sort((x, y) => x.t - y.t);
+  const bytes = traceToPcapng(merged);
+  const first = runFromCapture(bytes, 'two');
+  assert.equal(first.connections?.length, 2);
+  const second = runFromCapture(bytes, 'two', first.connections!.find((c) => c.key !== first.connection)!.key);
+  const last = (r: typeof first, h: string) => r.events.filter((e) => e.type === 'state' && e.host === h).map((e) => (e.type === 'state' ? e.cause : '')).at(-1);
+  assert.notEqual(first.connection, second.connection);
+  assert.ok([last(first, 'server'), last(second, 'server')].some((c) => /RST/.test(c ?? '')), 'one of them ends with a reset');
+  assert.equal(first.pcapng, undefined, 'a multi-connection capture is not handed back whole');
 });
