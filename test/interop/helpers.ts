@@ -1,0 +1,260 @@
+// Shared machinery for the interop tests: a network namespace per test, processes tracked by
+// PID and always killed, a tcpdump capture kept only when the test fails.
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tunAddonProblem } from '../../src/link/tun.js';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const OUT_DIR = join(ROOT, 'test-output', 'interop');
+export const SYNACK_BIN = join(ROOT, 'bin', 'synack.js');
+
+let counter = 0;
+/** A unique short name (<= 15 bytes, an interface-name limit): sk<pid base36><n>. */
+export function uniqueName(tag = ''): string {
+  counter++;
+  return `sk${process.pid.toString(36)}${tag}${counter}`.slice(0, 15);
+}
+
+function have(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let cachedReason: string | null | undefined;
+/** Why the interop tests cannot run here, or null. */
+export function interopSkipReason(tools: string[] = []): string | null {
+  if (cachedReason === undefined) cachedReason = computeSkipReason();
+  if (cachedReason) return cachedReason;
+  const missing = tools.filter((t) => !have(t));
+  return missing.length ? `missing tools: ${missing.join(', ')}` : null;
+}
+
+function computeSkipReason(): string | null {
+  if (process.platform !== 'linux') return `interop tests need Linux (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'interop tests need root (network namespaces, TUN devices)';
+  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
+  const addon = tunAddonProblem();
+  if (addon) return addon.message;
+  if (!have('ip')) return '`ip` (iproute2) is missing';
+  // Can we create a namespace at all (containers may forbid it)?
+  const probe = `skprobe${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', probe], { stdio: 'pipe' });
+  } catch (e) {
+    return `cannot create a network namespace: ${String((e as { stderr?: Buffer }).stderr ?? e).trim()}`;
+  } finally {
+    try {
+      execFileSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+    } catch {
+      /* was not created */
+    }
+  }
+  return null;
+}
+
+export function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Deterministic pseudo-random bytes (a test's payload). */
+export function patternBytes(n: number, seed = 1): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    b.writeUInt32LE(x, i);
+  }
+  for (; i < n; i++) b[i] = i & 0xff;
+  return b;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** A network namespace owned by one test, with the processes it started. */
+export class Netns {
+  readonly name: string;
+  private readonly procs = new Set<ChildProcess>();
+  private captures: { proc: ChildProcess; file: string }[] = [];
+  private deleted = false;
+
+  constructor(tag = 'n') {
+    this.name = uniqueName(tag);
+    execFileSync('ip', ['netns', 'add', this.name], { stdio: 'pipe' });
+    execFileSync('ip', ['-n', this.name, 'link', 'set', 'lo', 'up'], { stdio: 'pipe' });
+  }
+
+  /** Run a command inside the namespace synchronously (throws on failure). */
+  execSync(cmd: string, args: string[], input?: string | Buffer): string {
+    return execFileSync('ip', ['netns', 'exec', this.name, cmd, ...args], {
+      encoding: 'utf8',
+      input,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
+  }
+
+  /** Start a process inside the namespace; tracked and killed by PID in cleanup(). */
+  spawn(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+    const p = spawn('ip', ['netns', 'exec', this.name, cmd, ...args], { stdio: 'pipe', ...opts });
+    this.procs.add(p);
+    p.on('exit', () => this.procs.delete(p));
+    p.on('error', () => this.procs.delete(p));
+    return p;
+  }
+
+  /** Run to completion and collect output (with a timeout that kills it). */
+  run(cmd: string, args: string[], opts: { input?: Buffer | string; timeoutMs?: number } = {}): Promise<RunResult> {
+    const p = this.spawn(cmd, args);
+    return collect(p, opts);
+  }
+
+  /** `ss -tanH` inside the namespace: [state, local, peer] rows. */
+  sockets(): { state: string; local: string; peer: string }[] {
+    const out = this.execSync('ss', ['-tanH']);
+    return out
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length >= 5)
+      .map((f) => ({ state: f[0], local: f[3], peer: f[4] }));
+  }
+
+  /** Start tcpdump on `dev` (headers only); kept in test-output/interop/ when the test fails. */
+  startCapture(dev: string, label: string): void {
+    if (!have('tcpdump')) return;
+    mkdirSync(OUT_DIR, { recursive: true });
+    const file = join(OUT_DIR, `${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}.${this.name}.pcap`);
+    const p = this.spawn('tcpdump', ['-i', dev, '-s', '160', '-U', '-n', '-w', file], { stdio: 'ignore' });
+    this.captures.push({ proc: p, file });
+  }
+
+  /** Wait until tcpdump is actually capturing (it opens the file when ready). */
+  async captureReady(): Promise<void> {
+    for (const c of this.captures) {
+      for (let i = 0; i < 100 && !existsSync(c.file); i++) await sleep(20);
+    }
+  }
+
+  /** Kill every process by PID, stop captures (delete them unless `keep`), delete the namespace. */
+  async cleanup(keep: boolean): Promise<string[]> {
+    const kept: string[] = [];
+    for (const c of this.captures) {
+      await killAndWait(c.proc, 'SIGINT');
+      if (keep && existsSync(c.file)) {
+        kept.push(c.file);
+      } else {
+        rmSync(c.file, { force: true });
+      }
+    }
+    this.captures = [];
+    await Promise.all([...this.procs].map((p) => killAndWait(p, 'SIGTERM')));
+    if (!this.deleted) {
+      this.deleted = true;
+      try {
+        // Any process still inside the namespace (a grandchild) dies with it: kill by PID.
+        const pids = execFileSync('ip', ['netns', 'pids', this.name], { encoding: 'utf8' })
+          .split(/\s+/).filter(Boolean).map(Number);
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      } catch {
+        /* namespace already gone */
+      }
+      try {
+        execFileSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    }
+    return kept;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function killAndWait(p: ChildProcess, sig: NodeJS.Signals = 'SIGTERM', graceMs = 2000): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null || p.pid === undefined) return Promise.resolve();
+  return new Promise((res) => {
+    const t = setTimeout(() => {
+      try {
+        process.kill(p.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, graceMs);
+    p.once('exit', () => {
+      clearTimeout(t);
+      res();
+    });
+    try {
+      process.kill(p.pid!, sig);
+    } catch {
+      clearTimeout(t);
+      res();
+    }
+  });
+}
+
+export function collect(p: ChildProcess, opts: { input?: Buffer | string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((res, rej) => {
+    const out: Buffer[] = [];
+    let err = '';
+    p.stdout?.on('data', (d: Buffer) => out.push(d));
+    p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const t = setTimeout(() => {
+      err += `\n[killed after ${opts.timeoutMs} ms]`;
+      try {
+        process.kill(p.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, opts.timeoutMs ?? 30_000);
+    p.on('error', (e) => {
+      clearTimeout(t);
+      rej(e);
+    });
+    p.on('close', (code, signal) => {
+      clearTimeout(t);
+      res({ code, signal, stdout: Buffer.concat(out), stderr: err });
+    });
+    if (p.stdin) {
+      p.stdin.on('error', () => {});
+      if (opts.input !== undefined) p.stdin.end(opts.input);
+      else p.stdin.end();
+    }
+  });
+}
+
+/** Move a device into a namespace. */
+export function moveToNetns(dev: string, ns: string): void {
+  execFileSync('ip', ['link', 'set', 'dev', dev, 'netns', ns], { stdio: 'pipe' });
+}
+
+// ---- raw IP helpers for tests that answer packets themselves -------------------------------
+
+export function ipChecksum(b: Uint8Array, start = 0, end = b.length, initial = 0): number {
+  let s = initial;
+  for (let i = start; i + 1 < end; i += 2) s += (b[i] << 8) | b[i + 1];
+  if ((end - start) & 1) s += b[end - 1] << 8;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
