@@ -2,7 +2,8 @@
 // Pure and deterministic: segments and user calls in, segments and events out through the sink,
 // `now` always a parameter. The host stack asks nextDeadline() and calls onTimer(now).
 import { ACK, FIN, PSH, RST, SYN, type Segment, type SegmentOptions } from '../wire/types.js';
-import { add, ge, gt, inWindow, le, lt, max as seqMax, sub } from './seq.js';
+import { add, ge, gt, inWindow, le, lt, max as seqMax, min as seqMin, sub } from './seq.js';
+import { Scoreboard } from './sack.js';
 import { SendBuffer } from './send-buffer.js';
 import { RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
@@ -97,6 +98,10 @@ export class Connection implements TcpConnection {
   private dupAcks = 0;
   private inRecovery = false;
   private recover = 0;
+  /** RFC 6675: what the peer has SACKed, and HighRxt (the highest byte retransmitted in this
+   *  recovery). */
+  private readonly sb = new Scoreboard();
+  private rtxHigh = 0;
   /** Consecutive retransmissions of the same data (RFC 9293 3.8.3 R1/R2), or of the SYN. */
   private retransmits = 0;
   private totalRetransmits = 0;
@@ -711,7 +716,7 @@ export class Connection implements TcpConnection {
     const ts = seg.options.timestamp;
 
     // RFC 7323 5.3 PAWS, before the sequence check: an old timestamp means an old duplicate.
-    if (this.tsOk && ts && !rst && lt(ts.val, this.tsRecent)) {
+    if (this.tsOk && ts && !rst && lt(ts.val, this.tsRecent) && !this.disorderedAck(seg)) {
       if (now - this.tsRecentAge > PAWS_IDLE_MS) {
         this.tsRecent = ts.val; // R1: TS.Recent is too old to trust; take the new one
         this.tsRecentAge = now;
@@ -746,6 +751,14 @@ export class Connection implements TcpConnection {
         this.sendAck(now);
         this.setTimer('time-wait', now + 2 * this.config.msl);
         return this.drop('retransmitted FIN');
+      }
+      // RFC 7323 4.3 (2): SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent: a duplicate we
+      // answer also updates TS.Recent, so the echo times this retransmission and not the last
+      // in-order segment (whose ACK was lost); otherwise lost ACKs inflate RTT samples by an RTO
+      // each and the RTO runs away. Linux's tcp_replace_ts_recent does the same for duplicates.
+      if (this.tsOk && ts && ge(ts.val, this.tsRecent) && le(seg.seq, this.lastAckSent)) {
+        this.tsRecent = ts.val;
+        this.tsRecentAge = now;
       }
       // RFC 2883: a duplicate of data already received is reported in a D-SACK block.
       if (this.sackOk && seg.payload.length > 0 && le(add(seg.seq, seg.payload.length), this.rcvNxt)) {
@@ -830,6 +843,18 @@ export class Connection implements TcpConnection {
     if (this.state === 'FIN-WAIT-1' && this.ourFinAcked()) this.setState('FIN-WAIT-2', 'rcv ACK of FIN');
   }
 
+  /** Linux tcp_disordered_ack: a pure ACK overtaken by a later one is not an old duplicate for
+   *  PAWS; it changes nothing, so let it through instead of answering it. */
+  private disorderedAck(seg: Segment): boolean {
+    return (
+      seg.payload.length === 0 &&
+      (seg.flags & (SYN | FIN | RST)) === 0 &&
+      (seg.flags & ACK) !== 0 &&
+      seg.seq === this.rcvNxt &&
+      le(seg.ack, this.sndUna)
+    );
+  }
+
   /** The peer reset the connection (RFC 9293 3.10.7.4 second step, by state). */
   private onReset(): void {
     switch (this.state) {
@@ -878,20 +903,21 @@ export class Connection implements TcpConnection {
     }
     const segWnd = seg.window * 2 ** this.sndShift;
     const windowChanged = segWnd !== this.sndWnd;
+    let newlySacked = 0;
+    if (this.sackOk && seg.options.sack) newlySacked = this.sb.update(seg.options.sack, seqMax(ack, this.sndUna), this.sndMax);
 
     if (gt(ack, this.sndUna)) {
       this.onNewAck(seg, now);
     } else if (
       ack === this.sndUna &&
       gt(this.sndMax, this.sndUna) &&
-      seg.payload.length === 0 &&
-      !(seg.flags & (SYN | FIN)) &&
-      !windowChanged &&
-      segWnd > 0 // answers to zero-window probes are not loss signals
+      ((seg.payload.length === 0 && !(seg.flags & (SYN | FIN)) && !windowChanged && segWnd > 0) || newlySacked > 0)
     ) {
-      // RFC 5681 2: a duplicate ACK.
+      // RFC 5681 2: a duplicate ACK (answers to zero-window probes are not loss signals);
+      // RFC 6675 2: with SACK, an ACK that SACKs new data counts too.
       this.onDupAck(now);
     }
+    if (this.inRecovery && this.sackOk) this.sackRecoverySend(now);
 
     // RFC 9293 3.10.7.4: update the send window if the segment is newer (SND.WL1/WL2 rule).
     if (lt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && le(this.sndWl2, ack))) {
@@ -933,6 +959,7 @@ export class Connection implements TcpConnection {
     const dataAcked = Math.min(acked, this.sndBuf.length);
     this.sndBuf.consume(dataAcked);
     this.sndUna = ack;
+    this.sb.trim(ack);
     if (lt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
     this.rttSampleFromAck(seg, now);
     this.retransmits = 0;
@@ -944,12 +971,13 @@ export class Connection implements TcpConnection {
         // RFC 6582 3.2 (6): a full acknowledgment ends recovery.
         this.inRecovery = false;
         this.cc.onRecoveryEnd(flight);
-      } else {
+      } else if (!this.sackOk) {
         // RFC 6582 3.2 (5): a partial acknowledgment: retransmit the next hole.
         this.cc.onPartialAck(dataAcked);
         this.retransmitFirst(now, 'fast');
         this.setTimer('retransmit', now + this.rtt.rto);
       }
+      // With SACK, sackRecoverySend (called by processAck) fills the holes.
     } else {
       this.cc.onAck(dataAcked, now);
     }
@@ -971,18 +999,78 @@ export class Connection implements TcpConnection {
   private onDupAck(now: number): void {
     this.dupAcks++;
     if (this.inRecovery) {
-      this.cc.onDupAck();
+      if (!this.sackOk) this.cc.onDupAck();
       return;
     }
-    // RFC 6582 3.2 (2): enter fast retransmit only if the ACK covers more than `recover`.
-    if (this.dupAcks === 3 && ge(this.sndUna, this.recover)) {
+    // RFC 5681 3.2: three duplicate ACKs; RFC 6675 5 (IsLost): or more than 2*SMSS SACKed
+    // above SND.UNA. RFC 6582 3.2 (2): only if the ACK covers more than `recover`.
+    const lost = this.dupAcks >= 3 || (this.sackOk && this.sb.sackedBytes() > 2 * this.sndMss);
+    if (lost && ge(this.sndUna, this.recover)) {
       const flight = sub(this.sndMax, this.sndUna);
       this.inRecovery = true;
       this.recover = this.sndMax;
       this.cc.onLoss('fast', flight, now);
-      this.retransmitFirst(now, 'fast');
+      if (this.sackOk) {
+        // RFC 6675 5 (4.3): retransmit the first unacknowledged segment at once.
+        this.rtxHigh = this.sndUna;
+        const end = this.sb.nextStart(this.sndUna) ?? this.sndMax;
+        this.retransmitRange(this.sndUna, Math.min(this.sndMss, sub(end, this.sndUna)), now, 'fast');
+      } else {
+        this.retransmitFirst(now, 'fast');
+      }
       this.setTimer('retransmit', now + this.rtt.rto);
     }
+  }
+
+  /** RFC 6675 5 (NextSeg/SetPipe, simplified as FACK): while the data in flight is below
+   *  ssthresh, retransmit the holes below the highest SACKed byte, then send new data. */
+  private sackRecoverySend(now: number): void {
+    const fack = seqMax(this.sb.highest ?? this.sndUna, this.sndUna);
+    if (lt(this.rtxHigh, this.sndUna)) this.rtxHigh = this.sndUna;
+    let pipe = sub(this.sndMax, fack) + this.sb.holeBytes(this.sndUna, seqMin(this.rtxHigh, fack));
+    const wnd = Math.max(this.cc.ssthresh, this.sndMss);
+    while (pipe < wnd) {
+      const hole = this.sb.holeAfter(this.rtxHigh, fack);
+      if (hole) {
+        const len = Math.min(this.sndMss, sub(hole[1], hole[0]));
+        this.retransmitRange(hole[0], len, now, 'sack');
+        this.rtxHigh = add(hole[0], len);
+        pipe += len;
+        continue;
+      }
+      // No hole left: new data, within the peer's window.
+      const off = sub(this.sndNxt, this.sndUna);
+      const bufLen = this.sndBuf.length;
+      if (off > bufLen || lt(this.sndNxt, this.sndMax)) break;
+      const avail = bufLen - off;
+      const len = Math.min(avail, this.sndMss, Math.max(0, this.sndWnd - off));
+      const fin = this.finQueued && len === avail;
+      if (len === 0 && !fin) break;
+      this.sendData(off, len, fin, now);
+      pipe += len + (fin ? 1 : 0);
+    }
+  }
+
+  /** Retransmits [seq, seq+len) (with our FIN if it reaches the end of the data). */
+  private retransmitRange(seq: number, len: number, now: number, cause: 'fast' | 'sack' | 'rto'): void {
+    const off = sub(seq, this.sndUna);
+    const bufLen = this.sndBuf.length;
+    len = Math.max(0, Math.min(len, bufLen - off));
+    const fin = this.finQueued && gt(this.sndMax, this.finSeq) && off + len === bufLen;
+    if (len === 0 && !fin) return;
+    let flags = ACK;
+    if (len > 0 && off + len === bufLen) flags |= PSH;
+    if (fin) flags |= FIN;
+    this.output(flags, seq, len > 0 ? this.sndBuf.read(off, len) : EMPTY, now);
+    this.karn(seq, len + (fin ? 1 : 0));
+    this.totalRetransmits++;
+    this.ev({ type: 'retransmit', seq, len: len + (fin ? 1 : 0), cause: len === 0 ? 'fin' : cause });
+  }
+
+  /** Karn's algorithm: a retransmitted segment is never timed (the timed one is dropped if
+   *  this retransmission covers it; other segments keep their measurement). */
+  private karn(seq: number, len: number): void {
+    if (this.timing && inWindow(this.rttSeq, seq, len)) this.timing = false;
   }
 
   private startRttTiming(seq: number, now: number): void {
@@ -1105,14 +1193,29 @@ export class Connection implements TcpConnection {
   private flush(now: number, force = false): void {
     const s = this.state;
     if (s !== 'ESTABLISHED' && s !== 'CLOSE-WAIT' && s !== 'FIN-WAIT-1' && s !== 'CLOSING' && s !== 'LAST-ACK') return;
+    if (this.inRecovery && this.sackOk) return; // sackRecoverySend decides
+    // RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment out.
+    const extra = this.inRecovery ? 0 : Math.min(this.dupAcks, 2) * this.sndMss;
     for (;;) {
+      if (lt(this.sndNxt, this.sndMax) && !this.sb.empty) {
+        // Going back after an RTO: skip what the peer has SACKed since.
+        const e = this.sb.sackedEnd(this.sndNxt);
+        if (e !== undefined) {
+          this.sndNxt = e;
+          continue;
+        }
+      }
       const off = sub(this.sndNxt, this.sndUna);
       const bufLen = this.sndBuf.length;
       if (off > bufLen) break; // our FIN is already sent
       const avail = bufLen - off;
-      const wnd = Math.min(this.sndWnd, this.cc.cwnd);
+      const wnd = Math.min(this.sndWnd, this.cc.cwnd + extra);
       const usable = wnd - off;
       let len = Math.min(avail, this.sndMss, Math.max(0, usable));
+      if (lt(this.sndNxt, this.sndMax)) {
+        const next = this.sb.nextStart(this.sndNxt);
+        if (next !== undefined) len = Math.min(len, sub(next, this.sndNxt));
+      }
       if (force && len === 0 && avail > 0) len = Math.min(avail, this.sndMss, Math.max(1, this.sndWnd - off));
       const fin = this.finQueued && len === avail;
       if (len === 0 && !fin) break;
@@ -1142,7 +1245,7 @@ export class Connection implements TcpConnection {
     this.output(flags, seq, payload, now);
     const segLen = len + (fin ? 1 : 0);
     if (isRtx) {
-      this.timing = false;
+      this.karn(seq, segLen);
       this.totalRetransmits++;
       this.ev({ type: 'retransmit', seq, len: segLen, cause: len === 0 && fin ? 'fin' : this.rtxCause });
     } else if (!this.timing && len > 0) {
@@ -1164,7 +1267,7 @@ export class Connection implements TcpConnection {
     if (len > 0 && len === bufLen) flags |= PSH;
     if (fin) flags |= FIN;
     this.output(flags, this.sndUna, payload, now);
-    this.timing = false; // Karn
+    this.karn(this.sndUna, len + (fin ? 1 : 0));
     this.totalRetransmits++;
     const segLen = len + (fin ? 1 : 0);
     this.ev({ type: 'retransmit', seq: this.sndUna, len: segLen, cause: len === 0 && fin ? 'fin' : cause });
@@ -1272,8 +1375,12 @@ export class Connection implements TcpConnection {
     this.cc.onLoss('rto', this.retransmits === 1 ? flight : 2 * this.cc.ssthresh, now);
     this.inRecovery = false;
     this.dupAcks = 0;
+    // RFC 2018 8: after a retransmission timeout, forget the SACKed bits (the peer may renege);
+    // the ACKs of the retransmissions rebuild them.
+    this.sb.clear();
     this.recover = this.sndMax; // RFC 6582 4: no fast retransmit for data sent before the RTO
     this.rtt.backoff(); // RFC 6298 (5.5)
+    this.timing = false; // Karn: everything in flight will be sent again
     this.rtxCause = 'rto';
     // Go back N: resend from SND.UNA, first segment regardless of the peer's window.
     const n = this.retransmitFirst(now, 'rto');

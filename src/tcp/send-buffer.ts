@@ -2,6 +2,8 @@
 // both in flight and not yet sent. Data is copied in once (write) and copied out once per
 // transmission (read), always with TypedArray.set, never byte by byte.
 
+const SLAB = 256 * 1024;
+
 export class SendBuffer {
   private buf: Uint8Array;
   private head = 0; // index of the byte at SND.UNA
@@ -33,10 +35,27 @@ export class SendBuffer {
     return n;
   }
 
+  // Segment payloads are carved out of slabs: one allocation per 256 KiB rather than one per
+  // segment. A payload is never written again once handed out, so it may be kept (queued on a
+  // link, recorded) for as long as anyone likes.
+  private slab = new Uint8Array(0);
+  private slabUsed = 0;
+
+  private alloc(n: number): Uint8Array {
+    if (n > SLAB / 4) return new Uint8Array(n);
+    if (this.slabUsed + n > this.slab.length) {
+      this.slab = new Uint8Array(SLAB);
+      this.slabUsed = 0;
+    }
+    const out = this.slab.subarray(this.slabUsed, this.slabUsed + n);
+    this.slabUsed += n;
+    return out;
+  }
+
   /** A fresh copy of `n` bytes starting `offset` bytes after SND.UNA. */
   read(offset: number, n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    if (n === 0) return out;
+    if (n === 0) return new Uint8Array(0);
+    const out = this.alloc(n);
     const cap = this.buf.length;
     const start = (this.head + offset) % cap;
     const first = Math.min(n, cap - start);
