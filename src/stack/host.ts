@@ -98,6 +98,11 @@ export interface HostStackOptions {
   /** Connection factory (default: tcp/connection.ts). */
   createConnection?: (init: ConnectionInit) => TcpConnection;
   synCookies?: SynCookieHook;
+  /** A SYN for a 4-tuple in TIME-WAIT with a sequence number above the old RCV.NXT reopens the
+   *  connection when a listener is there (RFC 6191 / RFC 1122 4.2.2.13, as Linux and FreeBSD's
+   *  tcp_twcheck do). false: the TIME-WAIT connection processes it (RFC 9293 3.10.7.4). Default
+   *  true. */
+  timeWaitReopen?: boolean;
 }
 
 export interface InterfaceOptions {
@@ -302,6 +307,8 @@ export class HostStack {
   readonly sockets: Sockets;
   trace: TraceSink | null;
   synCookies: SynCookieHook | null;
+  /** See HostStackOptions.timeWaitReopen. */
+  timeWaitReopen: boolean;
   /** `tcp.mss` from the options: an upper bound on the MSS derived from the interface MTU. */
   private readonly mssClamp: number | undefined;
 
@@ -333,6 +340,7 @@ export class HostStack {
     this.scheduler = opts.scheduler;
     this.trace = opts.trace ?? null;
     this.synCookies = opts.synCookies ?? null;
+    this.timeWaitReopen = opts.timeWaitReopen ?? true;
     this.limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
     this.tcpDefaults = { ...DEFAULT_CONFIG, ...(opts.tcp ?? {}) };
     this.mssClamp = opts.tcp?.mss;
@@ -917,7 +925,7 @@ export class HostStack {
     const key = connKey(dst, seg.dstPort, src, seg.srcPort);
     let e = this.conns.get(key);
     if (this.trace) this.traceSegment('in', src, dst, seg, e?.id);
-    if (e && e.state === 'TIME-WAIT' && (seg.flags & (SYN | ACK | RST)) === SYN) {
+    if (e && this.timeWaitReopen && e.state === 'TIME-WAIT' && (seg.flags & (SYN | ACK | RST)) === SYN) {
       // RFC 6191 / RFC 1122 4.2.2.13: a new SYN with a sequence number above the old
       // connection's end may reopen the 4-tuple if a listener is there.
       const st = e.conn.status();

@@ -63,6 +63,15 @@ class Sock implements PortUser {
 
 const CONNECTED_STATES: ReadonlySet<TcpState> = new Set(['ESTABLISHED', 'CLOSE-WAIT', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSING', 'LAST-ACK', 'TIME-WAIT']);
 
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
 function toSocketError(err: unknown): never {
   if (err instanceof TcpError) throw new SocketError(err.code, err.message);
   throw err;
@@ -335,22 +344,29 @@ export class Sockets implements SocketLayer, SocketWatch {
     const peek = !!opts?.peek;
     const e = s.entry;
     return this.host.withConn(e, (c, now) => {
-      if (s.stash.length === 0 && c.readableBytes > 0) {
+      const pull = (n: number): Uint8Array => {
+        if (n <= 0 || c.readableBytes === 0) return EMPTY;
         try {
-          s.stash = c.receive(peek ? Math.max(max, c.readableBytes) : max, now) ?? EMPTY;
+          return c.receive(n, now) ?? EMPTY;
         } catch (err) {
-          toSocketError(err);
+          return toSocketError(err);
         }
-        if (!peek) {
-          const out = s.stash;
-          s.stash = EMPTY;
-          if (out.length) return out;
-        }
-      }
-      if (s.stash.length) {
-        const out = s.stash.slice(0, max);
-        if (!peek) s.stash = s.stash.subarray(out.length);
-        return out;
+      };
+      if (peek) {
+        // MSG_PEEK: everything queued in order, left in place. TcpConnection has no peek, so
+        // the bytes move into the socket's stash (bounded by the receive buffer size) and later
+        // reads take them from there first.
+        const room = Math.max(0, c.config.rcvBuf - s.stash.length);
+        if (s.stash.length < max && room > 0) s.stash = concat(s.stash, pull(Math.min(room, c.readableBytes)));
+        if (s.stash.length) return s.stash.slice(0, max);
+      } else if (s.stash.length) {
+        const head = s.stash.subarray(0, Math.min(max, s.stash.length));
+        s.stash = s.stash.subarray(head.length);
+        if (s.stash.length === 0) s.stash = EMPTY;
+        return head.length < max ? concat(head, pull(max - head.length)) : head.slice();
+      } else {
+        const d = pull(max);
+        if (d.length) return d;
       }
       this.takeError(s);
       if (s.shutRd || c.eof || e.removed) return EMPTY;

@@ -104,8 +104,8 @@ test('tracing off: no sink calls at all', () => {
   assert.equal(calls, 0);
 });
 
-test('TIME-WAIT: a new SYN with a higher sequence number reopens the 4-tuple (RFC 6191)', () => {
-  const r = raw();
+for (const reopen of [true, false]) test(`TIME-WAIT: a new SYN with a higher sequence number ${reopen ? 'reopens the 4-tuple (RFC 6191)' : 'is left to the connection (timeWaitReopen false)'}`, () => {
+  const r = raw({ timeWaitReopen: reopen });
   const s = r.host.sockets;
   const l = s.socket(4);
   s.bind(l, { addr: '0.0.0.0', port: 80 });
@@ -124,6 +124,12 @@ test('TIME-WAIT: a new SYN with a higher sequence number reopens the 4-tuple (RF
   assert.equal(r.host.connectionTable()[1].state, 'TIME-WAIT');
   r.inject(P, M, { srcPort: 999, dstPort: 80, seq: 50_000, flags: SYN });
   const out = r.take();
+  if (!reopen) {
+    assert.notEqual(out[0]?.tcp!.flags, SYN | ACK);
+    assert.equal(r.host.connectionTable()[1].state, 'TIME-WAIT');
+    assert.equal(r.host.counters().timeWaitRecycled, 0);
+    return;
+  }
   assert.equal(out[0].tcp!.flags, SYN | ACK);
   assert.equal(out[0].tcp!.ack, 50_001);
   assert.equal(r.host.counters().timeWaitRecycled, 1);

@@ -442,3 +442,27 @@ test('RST to an established connection: ECONNRESET, counted as a reset received'
   assert.equal(k.tcpInRsts, 1);
   assert.equal(k.tcpEstabResets, 1);
 });
+
+test('MSG_PEEK sees everything queued, including data that arrived after an earlier peek', () => {
+  const { sched, a, b } = pair();
+  const l = b.sockets.socket(4);
+  b.sockets.bind(l, { addr: '0.0.0.0', port: 80 });
+  b.sockets.listen(l, 8);
+  const c = a.sockets.socket(4);
+  connectNb(a, c, '10.0.0.2', 80);
+  sched.runFor(50);
+  const { fd } = b.sockets.accept(l);
+  a.sockets.write(c, bytes('hello '));
+  sched.runFor(50);
+  assert.equal(text(b.sockets.read(fd, 100, { peek: true })), 'hello ');
+  a.sockets.write(c, bytes('world'));
+  sched.runFor(50);
+  assert.equal(text(b.sockets.read(fd, 100, { peek: true })), 'hello world');
+  assert.equal(b.sockets.inq(fd), 11);
+  assert.equal(text(b.sockets.read(fd, 3)), 'hel');
+  assert.equal(text(b.sockets.read(fd, 3, { peek: true })), 'lo ');
+  a.sockets.write(c, bytes('!'));
+  sched.runFor(50);
+  assert.equal(text(b.sockets.read(fd, 100)), 'lo world!');
+  throwsErrno(() => b.sockets.read(fd, 100), 'EAGAIN');
+});
