@@ -1,0 +1,54 @@
+// Summarise a V8 .cpuprofile (node --cpu-prof): self time per function, with file:line, as a
+// share of all samples. Usage: node --import tsx bench/lib/profile-top.ts FILE.cpuprofile [N]
+import { readFileSync } from 'node:fs';
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export function topFunctions(p: Profile, n = 25): Array<{ fn: string; where: string; selfPct: number; totalPct: number }> {
+  const byId = new Map(p.nodes.map((x) => [x.id, x]));
+  const self = new Map<number, number>();
+  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+  const parent = new Map<number, number>();
+  for (const x of p.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
+  const key = (x: Node): string => `${x.callFrame.functionName || '(anonymous)'}\t${x.callFrame.url.replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, '$1/')}:${x.callFrame.lineNumber + 1}`;
+  const selfBy = new Map<string, number>();
+  const totalBy = new Map<string, number>();
+  let all = 0;
+  for (const [id, t] of self) {
+    all += t;
+    const x = byId.get(id)!;
+    selfBy.set(key(x), (selfBy.get(key(x)) ?? 0) + t);
+    // Total: count each function once per sample stack.
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const k = key(byId.get(cur)!);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      totalBy.set(k, (totalBy.get(k) ?? 0) + t);
+    }
+  }
+  return [...selfBy.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, t]) => {
+      const [fn, where] = k.split('\t');
+      return { fn, where, selfPct: (100 * t) / all, totalPct: (100 * (totalBy.get(k) ?? 0)) / all };
+    });
+}
+
+if (process.argv[1]?.endsWith('profile-top.ts')) {
+  const p = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Profile;
+  for (const r of topFunctions(p, Number(process.argv[3] ?? 25))) {
+    console.log(`${r.selfPct.toFixed(1).padStart(5)}% self ${r.totalPct.toFixed(1).padStart(5)}% total  ${r.fn}  ${r.where}`);
+  }
+}
