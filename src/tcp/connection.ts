@@ -91,7 +91,7 @@ export class Connection implements TcpConnection {
   private wasFull = false;
 
   private readonly rtt: RttEstimator;
-  private readonly cc: CongestionControl;
+  private cc: CongestionControl;
   private timing = false; // RTT measurement in progress (without timestamps)
   private rttSeq = 0;
   private rttTime = 0;
@@ -645,6 +645,8 @@ export class Connection implements TcpConnection {
     this.sackOk = c.sack && o.sackPermitted === true;
     this.updateSndMss();
     this.rcvMss = Math.min(c.mss, this.sndMss);
+    // RFC 5681 3.1 / RFC 6928: the initial window counts segments of the negotiated size.
+    this.cc = makeCongestionControl(c.congestion, this.sndMss, c.initialWindow);
     // The window our SYN (or SYN,ACK) offered, now anchored at RCV.NXT.
     this.rcvAdvEdge = add(this.rcvNxt, Math.min(this.rcvBuf.space, 65535));
   }
@@ -1012,9 +1014,10 @@ export class Connection implements TcpConnection {
       this.cc.onLoss('fast', flight, now);
       if (this.sackOk) {
         // RFC 6675 5 (4.3): retransmit the first unacknowledged segment at once.
-        this.rtxHigh = this.sndUna;
         const end = this.sb.nextStart(this.sndUna) ?? this.sndMax;
-        this.retransmitRange(this.sndUna, Math.min(this.sndMss, sub(end, this.sndUna)), now, 'fast');
+        const len = Math.min(this.sndMss, sub(end, this.sndUna));
+        this.retransmitRange(this.sndUna, len, now, 'fast');
+        this.rtxHigh = add(this.sndUna, len);
       } else {
         this.retransmitFirst(now, 'fast');
       }
@@ -1210,7 +1213,10 @@ export class Connection implements TcpConnection {
       if (off > bufLen) break; // our FIN is already sent
       const avail = bufLen - off;
       const wnd = Math.min(this.sndWnd, this.cc.cwnd + extra);
-      const usable = wnd - off;
+      // SACKed bytes are not in flight (RFC 6675 pipe), though still inside the peer's window.
+      const sacked = this.sb.empty ? 0 : this.sb.sackedBelow(this.sndNxt);
+      const usable = Math.min(this.sndWnd - off, this.cc.cwnd + extra - (off - sacked));
+      void wnd;
       let len = Math.min(avail, this.sndMss, Math.max(0, usable));
       if (lt(this.sndNxt, this.sndMax)) {
         const next = this.sb.nextStart(this.sndNxt);

@@ -85,6 +85,16 @@ export class Scoreboard {
     return lt(at, limit) ? [at, limit] : undefined;
   }
 
+  /** SACKed bytes below `seq`. */
+  sackedBelow(seq: number): number {
+    let n = 0;
+    for (const [s, e] of this.ranges) {
+      if (le(seq, s)) break;
+      n += sub(lt(seq, e) ? seq : e, s);
+    }
+    return n;
+  }
+
   /** Un-SACKed bytes in [from, to). */
   holeBytes(from: number, to: number): number {
     let n = 0;

@@ -1,0 +1,95 @@
+// Loss recovery with SACK (RFC 6675 style), limited transmit (RFC 3042), the SACK scoreboard.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Scoreboard } from '../../src/tcp/sack.js';
+import { ACK, LOCAL_ISS as L, REMOTE_ISS as R, established, expectNothing, expectSegs, seg } from './helpers.js';
+
+const SACK = { sack: true };
+const PEER = { mss: 1000, sackPermitted: true };
+const ack = (a: number, sack?: Array<[number, number]>) => seg({ seq: R + 1, ack: a, flags: ACK, options: sack ? { sack } : {} });
+
+test('ESTABLISHED (SACK): third duplicate ACK with SACK -> retransmit the hole once', () => {
+  const b = established(SACK, PEER);
+  b.c.send(new Uint8Array(6000), 0);
+  b.sink.clear();
+  b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 3001]]), 10);
+  b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 4001]]), 11);
+  expectNothing(b);
+  b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 5001]]), 12);
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }]);
+  assert.deepEqual(b.sink.ofType('retransmit'), [{ type: 'retransmit', seq: L + 1001, len: 1000, cause: 'fast' }]);
+  b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 6001]]), 13);
+  expectNothing(b);
+  b.c.segmentArrives(ack(L + 6001), 20);
+  expectNothing(b);
+  assert.equal(b.c.nextDeadline(), Infinity, 'all acknowledged');
+});
+
+test('ESTABLISHED (SACK): two holes are both retransmitted in one round trip', () => {
+  const b = established(SACK, PEER);
+  b.c.send(new Uint8Array(6000), 0);
+  b.sink.clear();
+  b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 3001]]), 10);
+  b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 5001], [L + 2001, L + 3001]]), 11);
+  b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 6001], [L + 2001, L + 3001]]), 12);
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }, { flags: '.', seq: L + 3001, len: 1000 }]);
+  assert.deepEqual(b.sink.ofType('retransmit').map((e) => e.cause), ['fast', 'sack']);
+  // The first retransmission arrives: partial ACK, nothing more to resend.
+  b.c.segmentArrives(ack(L + 3001, [[L + 4001, L + 6001]]), 20);
+  expectNothing(b);
+  b.c.segmentArrives(ack(L + 6001), 21);
+  assert.equal(b.c.nextDeadline(), Infinity);
+});
+
+test('ESTABLISHED (SACK): after an RTO, go-back-N skips what the peer SACKed since', () => {
+  const b = established(SACK, PEER);
+  b.c.send(new Uint8Array(4000), 0);
+  b.sink.clear();
+  b.c.onTimer(b.c.nextDeadline()); // RTO: first segment again, scoreboard forgotten
+  expectSegs(b, [{ flags: '.', seq: L + 1, len: 1000 }]);
+  // Its ACK SACKs the third segment: the sender resends the second, then skips the third.
+  b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 3001]]), 300);
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }, { flags: 'P.', seq: L + 3001, len: 1000 }]);
+});
+
+test('ESTABLISHED: limited transmit: each of the first two duplicate ACKs sends one new segment (RFC 3042)', () => {
+  const b = established({}, { mss: 1000 });
+  b.c.send(new Uint8Array(13000), 0);
+  assert.equal(b.sink.take().length, 10, 'initial window: 10 segments of the negotiated MSS');
+  b.c.segmentArrives(ack(L + 1), 10);
+  expectSegs(b, [{ flags: '.', seq: L + 10001, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 1), 11);
+  expectSegs(b, [{ flags: '.', seq: L + 11001, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 1), 12);
+  expectSegs(b, [{ flags: '.', seq: L + 1, len: 1000 }]);
+  assert.equal(b.sink.ofType('retransmit')[0].cause, 'fast');
+});
+
+test('ESTABLISHED: slow start: an ACK of one segment lets two more out', () => {
+  const b = established({}, { mss: 1000 });
+  b.c.send(new Uint8Array(13000), 0);
+  b.sink.clear();
+  b.c.segmentArrives(ack(L + 1001), 10); // one segment acked: cwnd grows, two new segments
+  expectSegs(b, [{ flags: '.', seq: L + 10001, len: 1000 }, { flags: '.', seq: L + 11001, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 1001), 11);
+  expectSegs(b, [{ flags: 'P.', seq: L + 12001, len: 1000 }]);
+});
+
+test('Scoreboard: merge, trim, holes', () => {
+  const s = new Scoreboard();
+  s.update([[30, 40], [10, 20]], 0, 100);
+  s.update([[20, 25]], 0, 100);
+  assert.deepEqual(s.ranges, [[10, 25], [30, 40]]);
+  assert.equal(s.sackedBytes(), 25);
+  assert.deepEqual(s.holeAfter(0, 40), [0, 10]);
+  assert.deepEqual(s.holeAfter(12, 40), [25, 30]);
+  assert.equal(s.holeAfter(30, 40), undefined);
+  assert.equal(s.holeBytes(0, 40), 15);
+  s.update([[90, 200]], 0, 100); // beyond SND.NXT: ignored
+  s.update([[0, 5]], 8, 100); // below SND.UNA (D-SACK): ignored
+  assert.equal(s.ranges.length, 2);
+  s.trim(15);
+  assert.deepEqual(s.ranges, [[15, 25], [30, 40]]);
+  assert.equal(s.sackedEnd(16), 25);
+  assert.equal(s.nextStart(26), 30);
+});
