@@ -296,6 +296,7 @@ function icmpV6Error(type: number, code: number): { code: TcpErrorCode; hard: bo
 
 const IPV4_MIN_MTU = 552; // Linux min_pmtu; RFC 1191 allows 68 but tiny MTUs are an attack vector
 const IPV6_MIN_MTU = 1280; // RFC 8200 5
+const PMTU_CACHE_MAX = 4096;
 const FRAG_NEEDED = 4; // RFC 792 / RFC 1191: destination unreachable, fragmentation needed and DF set
 
 export class HostStack {
@@ -1071,6 +1072,9 @@ export class HostStack {
       const newMtu = Math.max(min, Math.min(mtu, linkMtu));
       const cur = this.pmtu.get(e.remote.addr);
       if (!cur || cur.expires <= now || newMtu < cur.mtu) {
+        this.pmtu.delete(e.remote.addr);
+        // Bounded cache: the oldest entry goes first.
+        if (this.pmtu.size >= PMTU_CACHE_MAX) this.pmtu.delete(this.pmtu.keys().next().value!);
         this.pmtu.set(e.remote.addr, { mtu: newMtu, expires: now + this.limits.pmtuExpiry });
       }
       this.routeGen++; // cached routes pick up the new path MTU
@@ -1182,6 +1186,21 @@ export class HostStack {
   /** @internal Count a connection-level drop seen by the socket layer. */
   mapError(code: TcpErrorCode): Errno {
     return mapTcpErrno(code);
+  }
+
+  /** Tear the host down: close every socket, abort every connection (RST where RFC 9293
+   *  3.10.5 sends one), forget the rest and cancel the wakeup. The host stays usable. */
+  destroy(): void {
+    this.work(() => {
+      this.sockets.closeAll();
+      const now = this.now();
+      for (const e of [...this.conns.values()]) {
+        if (!e.removed) e.conn.abort(now);
+        if (!e.removed) this.removeEntry(e);
+      }
+      this.heap.clear();
+      this.pending = [];
+    });
   }
 
   /** Every state, for tools. */

@@ -624,6 +624,11 @@ export class Sockets implements SocketLayer, SocketWatch {
 
   // ---- extras for the layers above and tools -----------------------------------------------
 
+  /** Close every descriptor (HostStack.destroy). */
+  closeAll(): void {
+    for (const fd of [...this.fds.keys()]) this.close(fd);
+  }
+
   /** TCP state of the socket's connection: 'LISTEN' for listeners, 'CLOSED' without one. */
   state(fd: number): TcpState {
     const s = this.get(fd);

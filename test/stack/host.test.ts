@@ -153,3 +153,22 @@ test('orphaned FIN-WAIT-2 connections are forgotten after limits.finWait2Timeout
   assert.equal(r.host.counters().finWait2Timeouts, 1);
   assert.equal(r.host.timerCount, 0);
 });
+
+test('destroy(): every socket closed, connections aborted with RST, no timers left', () => {
+  const { sched, a, b } = pair();
+  const l = b.sockets.socket(4);
+  b.sockets.bind(l, { addr: '0.0.0.0', port: 80 });
+  b.sockets.listen(l, 8);
+  for (let i = 0; i < 3; i++) connectNb(a, a.sockets.socket(4), '10.0.0.2', 80);
+  sched.runFor(50);
+  a.destroy();
+  assert.equal(a.connectionTable().length, 0);
+  assert.equal(a.sockets.openFds().length, 0);
+  assert.equal(a.timerCount, 0);
+  assert.equal(a.counters().tcpOutRsts, 3);
+  sched.runFor(50);
+  // b's children got the RSTs: discarded before accept
+  assert.deepEqual(b.connectionTable().map((r) => r.state), ['LISTEN']);
+  sched.runUntilIdle();
+  assert.equal(sched.pending, 0);
+});
