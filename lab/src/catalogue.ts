@@ -1,4 +1,2 @@
-// The scenario catalogue the page offers. Until src/tools/scenarios/index.ts lands this points
-// at the clearly-named stand-in; switching is this one import.
-export { SCENARIOS, runScenario } from './standin-scenarios.js';
-export const CATALOGUE_IS_STANDIN = true;
+// The scenario catalogue the page offers: the real one, run by the stack in this browser.
+export { SCENARIOS, runScenario } from '../../src/tools/scenarios/index.js';

@@ -28,7 +28,8 @@ interface Shown {
 
 export interface LadderView {
   svg: SVGSVGElement;
-  render(run: Run, relative: boolean): void;
+  /** `quiet(i)`: event i is a state event that changes nothing shown (a forked TCB). */
+  render(run: Run, relative: boolean, quiet?: (i: number) => boolean): void;
   show(cursor: number): void;
 }
 
@@ -41,7 +42,7 @@ export function createLadder(container: HTMLElement): LadderView {
   let shown: Shown[] = [];
   let rowOf: number[] = [];
 
-  function render(run: Run, relative: boolean): void {
+  function render(run: Run, relative: boolean, quiet: (i: number) => boolean = () => false): void {
     svg.replaceChildren();
     shown = [];
     const evs = run.events;
@@ -102,6 +103,7 @@ export function createLadder(container: HTMLElement): LadderView {
     const stackAt = new Map<string, number>();
     const stackN = new Map<string, number>();
     evs.forEach((e, i) => {
+      if (quiet(i)) return;
       if (e.type === 'state' || e.type === 'retransmit' || e.type === 'error' || e.type === 'user') {
         const key = `${rowOf[i]}:${slotOf(e.host)}`;
         stackN.set(key, (stackN.get(key) ?? 0) + 1);
@@ -164,7 +166,7 @@ export function createLadder(container: HTMLElement): LadderView {
         const t = el('text', { x: (x1 + x2) / 2, y: y(i) - ROW * 0.3 - 6, 'text-anchor': 'middle', class: 'seg-label' }, g);
         t.textContent = `${e.flags} seq ${sq}${e.flags.includes('.') ? ` ack ${ak}` : ''} len ${e.len}`;
         shown.push({ el: g, from: i, idxs: [i] });
-      } else if (e.type === 'state' || e.type === 'retransmit' || e.type === 'error' || e.type === 'user') {
+      } else if ((e.type === 'state' || e.type === 'retransmit' || e.type === 'error' || e.type === 'user') && !quiet(i)) {
         const s = slotOf(e.host);
         if (s < 0) return;
         const key = `${rowOf[i]}:${s}`;

@@ -3,7 +3,7 @@
 // and on a ladder diagram, with an explanation of each state and arc.
 import './style.css';
 import type { TraceEvent } from '../../src/trace/trace.js';
-import { SCENARIOS, runScenario, CATALOGUE_IS_STANDIN } from './catalogue.js';
+import { SCENARIOS, runScenario } from './catalogue.js';
 import { ARCS, arcFor, createDiagram, type ArcRef } from './diagram.js';
 import { ARC_TEXT, STATE_TEXT, extraArcText } from './explain.js';
 import { createLadder } from './ladder.js';
@@ -62,7 +62,7 @@ for (const s of SCENARIOS) {
 }
 const describeScenario = (): void => {
   const s = SCENARIOS.find((x) => x.name === scenarioSel.value);
-  scenarioDesc.textContent = (s?.description ?? '') + (CATALOGUE_IS_STANDIN ? ' (stand-in trace: the scenario catalogue has not landed yet)' : '');
+  scenarioDesc.textContent = s?.description ?? '';
 };
 scenarioSel.addEventListener('change', describeScenario);
 
@@ -75,7 +75,7 @@ function load(run: Run): void {
   pause();
   replay = new Replay(run);
   cursor = -1;
-  ladder.render(run, relIn.checked);
+  ladder.render(run, relIn.checked, (i) => replay!.quiet(i));
   eventList.replaceChildren();
   run.events.forEach((e, i) => {
     const li = document.createElement('li');
@@ -183,6 +183,9 @@ function explain(ev: TraceEvent | null, states: [TcpState, TcpState], arc: ArcRe
       para(explainEl, 'state', STATE_TEXT[arc.to], `Now in ${arc.to}`);
       return;
     }
+    if (ev.type === 'state') {
+      para(explainEl, 'arc', `This TCB${ev.conn ? ` (${ev.conn})` : ''} moves ${ev.from} → ${ev.to}, where ${ev.host} already is: a listener forks a new TCB in LISTEN for each SYN, and the listener itself may close after its child. The diagram keeps one position per host.`);
+    }
     if (ev.type === 'link' && ev.action === 'lost') {
       para(explainEl, 'arc', 'The simulated link dropped this packet. The sender will notice only by a missing acknowledgment and retransmit when its timer fires.');
     }
@@ -247,7 +250,7 @@ async function runSelected(autoplay: boolean): Promise<void> {
   const name = scenarioSel.value;
   const opts = {
     seed: Number(seedIn.value) || 1,
-    loss: Math.max(0, Math.min(100, Number(lossIn.value) || 0)) / 100,
+    loss: Math.max(0, Math.min(99, Number(lossIn.value) || 0)) / 100,
     delay: Math.max(0, Number(delayIn.value) || 0),
     bytes: bytesIn.value ? Math.max(0, Number(bytesIn.value)) : undefined,
   };
@@ -286,7 +289,7 @@ endBtn.addEventListener('click', () => (pause(), seek(Infinity)));
 speedIn.addEventListener('input', () => (speedOut.value = `${speedIn.value}×`));
 relIn.addEventListener('change', () => {
   if (!replay) return;
-  ladder.render(replay.run, relIn.checked);
+  ladder.render(replay.run, relIn.checked, (i) => replay!.quiet(i));
   show();
 });
 eventList.addEventListener('click', (ev) => {

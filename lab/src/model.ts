@@ -43,6 +43,9 @@ export class Replay {
       if (e.type !== 'state') return (cur = { ...cur, current: null });
       const slot = slotOf(e.host);
       if (slot === -1) return (cur = { ...cur, current: null });
+      // A host can hold several TCBs: a listener forks a new one "in LISTEN" per SYN, and may
+      // close after its child did. A transition to where the host already is changes nothing.
+      if (e.to === cur.states[slot]) return (cur = { ...cur, current: null });
       const fig = arcFor(e.from, e.to, e.cause);
       const ref: ArcRef = { id: fig ? fig.id : `x-${e.from}-${e.to}`, from: e.from, to: e.to, cause: e.cause };
       const states = [...cur.states] as [TcpState, TcpState];
@@ -53,6 +56,12 @@ export class Replay {
       arcs[slot] = ref;
       return (cur = { states, nodes, arcs, current: slot });
     });
+  }
+
+  /** True for a state event that changes nothing shown (a TCB starting where its host is). */
+  quiet(i: number): boolean {
+    const e = this.run.events[i];
+    return e?.type === 'state' && this.snapshots[i].current === null;
   }
 
   /** Snapshot after event `i` (-1: before the first). */
