@@ -11,10 +11,10 @@ export const OUT_DIR = join(ROOT, 'test-output', 'interop');
 export const SYNACK_BIN = join(ROOT, 'bin', 'synack.js');
 
 let counter = 0;
-/** A unique short name (<= 15 bytes, an interface-name limit): sk<pid base36><n>. */
+/** A unique short name (<= 15 bytes, an interface-name limit): syi<pid base36><tag><n>. */
 export function uniqueName(tag = ''): string {
   counter++;
-  return `sk${process.pid.toString(36)}${tag}${counter}`.slice(0, 15);
+  return `syi${process.pid.toString(36)}${tag}${counter}`.slice(0, 15);
 }
 
 function have(cmd: string): boolean {

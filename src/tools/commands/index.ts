@@ -5,6 +5,7 @@ import { demo } from './demo.js';
 import { lab } from './lab.js';
 import { packetdrill } from './packetdrill.js';
 import { scenario } from './scenario.js';
+import { tun } from './tun.js';
 
 export type { Command } from '../args.js';
 
@@ -13,6 +14,7 @@ export const commands: Command[] = [
   lab,
   packetdrill,
   scenario,
+  tun,
 ];
 
 export function findCommand(name: string): Command | undefined {
