@@ -495,10 +495,13 @@ export class Socket extends Duplex {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
+      const sockets = this.#host.sockets;
       while (this.#reading && this.#fd >= 0 && !this.destroyed) {
         let chunk: Uint8Array;
         try {
-          chunk = this.#host.sockets.read(this.#fd, READ_CHUNK);
+          // Ask first: an EAGAIN costs an Error (with a stack trace) per empty read.
+          if (sockets.inq(this.#fd) === 0 && !sockets.poll(this.#fd).readable) return;
+          chunk = sockets.read(this.#fd, READ_CHUNK);
         } catch (e) {
           if (isErrno(e, 'EAGAIN')) return;
           if (isErrno(e, 'ENOTCONN')) {
