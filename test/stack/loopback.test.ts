@@ -173,9 +173,37 @@ test('1000 concurrent connections on one listener echo data, every byte verified
   assert.equal(b.counters().listenDrops, 0);
   // The clients half-closed first, so they end in TIME-WAIT; the server side is gone.
   assert.equal(a.counters().connectionsByState['TIME-WAIT'], N);
+  // N connections with timers, one scheduler wakeup for them all.
+  assert.equal(a.timerCount, N);
+  assert.equal(sched.pending, 1);
   for (const c of clients) a.sockets.close(c.fd);
   sched.runFor(61_000);
   assert.equal(a.connectionTable().length, 0);
   assert.equal(b.connectionTable().length, 1); // the listener
   assert.equal(a.timerCount + b.timerCount, 0);
+});
+
+test("a '::' listener is dual-stack: IPv4 clients connect and show IPv4 addresses", () => {
+  const { sched, a, b } = pair();
+  const l = b.sockets.socket(6);
+  b.sockets.bind(l, { addr: '::', port: 80 });
+  b.sockets.listen(l, 8);
+  const c4 = a.sockets.socket(4);
+  connectNb(a, c4, '10.0.0.2', 80);
+  const c6 = a.sockets.socket(6);
+  connectNb(a, c6, 'fd00::2', 80);
+  sched.runFor(50);
+  const r1 = b.sockets.accept(l);
+  const r2 = b.sockets.accept(l);
+  assert.deepEqual([r1.remote.addr, r2.remote.addr].sort(), ['10.0.0.1', 'fd00::1']);
+  assert.equal(a.sockets.state(c4), 'ESTABLISHED');
+  assert.equal(a.sockets.state(c6), 'ESTABLISHED');
+  // while a '0.0.0.0' listener on another port takes IPv4 only
+  const l4 = b.sockets.socket(4);
+  b.sockets.bind(l4, { addr: '0.0.0.0', port: 81 });
+  b.sockets.listen(l4, 8);
+  const d6 = a.sockets.socket(6);
+  connectNb(a, d6, 'fd00::2', 81);
+  sched.runFor(50);
+  assert.equal(a.sockets.getsockopt(d6, 'SO_ERROR'), 111);
 });
