@@ -718,6 +718,8 @@ export class Connection implements TcpConnection {
     const ts = seg.options.timestamp;
 
     // RFC 7323 5.3 PAWS, before the sequence check: an old timestamp means an old duplicate.
+    // (RFC 7323 3.2 says a segment without TSopt SHOULD be dropped once TSopt is in use; like
+    // Linux we accept it, it just takes no part in PAWS or RTTM.)
     if (this.tsOk && ts && !rst && lt(ts.val, this.tsRecent) && !this.disorderedAck(seg)) {
       if (now - this.tsRecentAge > PAWS_IDLE_MS) {
         this.tsRecent = ts.val; // R1: TS.Recent is too old to trust; take the new one
@@ -799,8 +801,9 @@ export class Connection implements TcpConnection {
         this.challengeAck(now);
         return this.drop('syn in synchronized state');
       }
-      // RFC 793: a SYN in the window is an error: reset, and the connection is reset.
-      this.output(RST, this.sndMax, EMPTY, now);
+      // RFC 793: a SYN in the window is an error: reset, and the connection is reset. The form
+      // is left open; like FreeBSD we send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>.
+      this.output(RST | ACK, this.sndMax, EMPTY, now);
       this.toClosed('rcv SYN', { code: 'ECONNRESET', message: 'connection reset' });
       return;
     }
@@ -870,8 +873,14 @@ export class Connection implements TcpConnection {
       case 'CLOSE-WAIT':
         this.toClosed('rcv RST', { code: 'ECONNRESET', message: 'connection reset' });
         return;
+      case 'CLOSING':
+      case 'LAST-ACK':
+        // Enter CLOSED, delete the TCB. The RFC does not signal the user here; Linux and FreeBSD
+        // both report ECONNRESET (SO_ERROR), and so do we: our FIN was never acknowledged.
+        this.toClosed('rcv RST', { code: 'ECONNRESET', message: 'connection reset' }, false);
+        return;
       default:
-        // CLOSING, LAST-ACK, TIME-WAIT: enter CLOSED, delete the TCB.
+        // TIME-WAIT: enter CLOSED, delete the TCB.
         this.toClosed('rcv RST', undefined, false);
         return;
     }
@@ -921,8 +930,9 @@ export class Connection implements TcpConnection {
     }
     if (this.inRecovery && this.sackOk) this.sackRecoverySend(now);
 
-    // RFC 9293 3.10.7.4: update the send window if the segment is newer (SND.WL1/WL2 rule).
-    if (lt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && le(this.sndWl2, ack))) {
+    // RFC 9293 3.10.7.4: if SND.UNA =< SEG.ACK =< SND.NXT, update the send window when the
+    // segment is newer than the last update (SND.WL1/SND.WL2 rule).
+    if (ge(ack, this.sndUna) && (lt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && le(this.sndWl2, ack)))) {
       const opened = this.sndWnd === 0 && segWnd > 0;
       this.sndWnd = segWnd;
       this.sndWl1 = seg.seq;
@@ -1137,6 +1147,8 @@ export class Connection implements TcpConnection {
     }
 
     if (data.length > 0) {
+      // RFC 2883: bytes we already hold out of order are reported in a D-SACK block.
+      if (this.sackOk && !this.dsack) this.dsack = this.rcvBuf.overlap(seq, add(seq, data.length));
       if (data.length > this.rcvMss && data.length <= this.config.mss) this.rcvMss = data.length;
       const hadHoles = this.rcvBuf.ooo.length > 0;
       if (offset === 0) {
@@ -1149,8 +1161,6 @@ export class Connection implements TcpConnection {
         else if (!this.armed('delayed-ack')) this.setTimer('delayed-ack', now + this.config.delayedAck);
       } else {
         // Out of order: hold it (SHLD-31) and ACK at once (RFC 5681 4.2), with SACK blocks.
-        const end = add(seq, data.length);
-        if (this.sackOk && this.rcvBuf.covered(seq, end)) this.dsack = [seq, end];
         if (this.rcvBuf.write(seq, data, this.rcvNxt) < 0) this.drop('reassembly queue full');
         this.ackNow = true;
       }
@@ -1243,7 +1253,9 @@ export class Connection implements TcpConnection {
   private sendData(off: number, len: number, fin: boolean, now: number): void {
     const payload = len > 0 ? this.sndBuf.read(off, len) : EMPTY;
     let flags = ACK;
-    if (len > 0 && off + len === this.sndBuf.length) flags |= PSH;
+    // PSH on the last segment of the queued data, and (like Linux) on the last segment a full
+    // window lets out.
+    if (len > 0 && (off + len === this.sndBuf.length || off + len >= Math.min(this.sndWnd, this.cc.cwnd))) flags |= PSH;
     if (fin) flags |= FIN;
     const seq = this.sndNxt;
     const isRtx = lt(seq, this.sndMax);

@@ -82,6 +82,15 @@ export class RecvBuffer {
     return adv;
   }
 
+  /** The first part of [start, end) already held out of order (a duplicate, for D-SACK). */
+  overlap(start: number, end: number): [number, number] | undefined {
+    for (const r of this.ooo) {
+      if (le(end, r.start)) return undefined;
+      if (lt(start, r.end)) return [gt(start, r.start) ? start : r.start, lt(end, r.end) ? end : r.end];
+    }
+    return undefined;
+  }
+
   /** True when [start, end) is already held out of order (a duplicate, for D-SACK). */
   covered(start: number, end: number): boolean {
     for (const r of this.ooo) if (le(r.start, start) && ge(r.end, end)) return true;

@@ -229,11 +229,11 @@ test('ESTABLISHED: rcv SYN -> challenge ACK, stay ESTABLISHED (RFC 5961 4.2)', (
   assert.deepEqual(b.sink.drops(), ['syn in synchronized state']);
 });
 
-test('ESTABLISHED: rcv SYN in window with rfc5961 off -> snd RST, CLOSED (RFC 793)', () => {
+test('ESTABLISHED: rcv SYN in window with rfc5961 off -> snd RST,ACK, CLOSED (RFC 793)', () => {
   const b = established({ rfc5961: false });
   b.c.segmentArrives(seg({ seq: R + 50, flags: SYN }), 1);
   expectState(b, 'CLOSED');
-  expectSegs(b, [{ flags: 'R', seq: L + 1 }]);
+  expectSegs(b, [{ flags: 'R.', seq: L + 1, ack: R + 1 }]);
 });
 
 test('SYN-RECEIVED: rcv retransmitted SYN -> snd SYN,ACK again', () => {

@@ -96,7 +96,7 @@ test('ESTABLISHED: sender SWS avoidance: a small usable window waits for the ove
   const t = b.c.nextDeadline();
   assert.ok(t < Infinity);
   b.c.onTimer(t);
-  expectSegs(b, [{ flags: '.', seq: L + 1, len: 100 }]);
+  expectSegs(b, [{ flags: 'P.', seq: L + 1, len: 100 }]);
 });
 
 test('ESTABLISHED: receiver SWS avoidance: the window opens only by min(RCV.BUFF/2, MSS)', () => {
@@ -121,7 +121,7 @@ test('ESTABLISHED: zero window -> persist probes with back-off, then data flows'
   const t1 = b.c.nextDeadline();
   assert.equal(t1, 200);
   b.c.onTimer(t1);
-  expectSegs(b, [{ flags: '.', seq: L + 1, len: 1 }]);
+  expectSegs(b, [{ flags: 'P.', seq: L + 1, len: 1 }]);
   // The peer still has no room: it ACKs without taking the byte.
   b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, window: 0 }), 250);
   expectNothing(b);
