@@ -12,6 +12,8 @@ export interface HostCounters {
   ipInAddrErrors: number;
   ipInUnknownProtos: number;
   ipOutNoRoutes: number;
+  /** Outgoing packets larger than the interface MTU (dropped: no fragmentation). */
+  ipOutDiscards: number;
   // ICMP
   icmpInMsgs: number;
   icmpInErrors: number;
@@ -64,6 +66,7 @@ export function newCounters(): HostCounters {
     ipInAddrErrors: 0,
     ipInUnknownProtos: 0,
     ipOutNoRoutes: 0,
+    ipOutDiscards: 0,
     icmpInMsgs: 0,
     icmpInErrors: 0,
     icmpInEchos: 0,
@@ -128,6 +131,7 @@ export function formatNetstat(c: CounterSnapshot): string {
   line(c.ipInDelivers, 'incoming packets delivered');
   line(c.ipOutRequests, 'requests sent out');
   line(c.ipOutNoRoutes, 'dropped because of missing route');
+  line(c.ipOutDiscards, 'outgoing packets dropped (larger than the MTU)');
   L.push('Icmp:');
   line(c.icmpInMsgs, 'ICMP messages received');
   line(c.icmpInErrors, 'input ICMP message failed');

@@ -212,15 +212,15 @@ export class Listener implements PortUser {
     readonly family: 4 | 6,
     public backlog: number,
     public synLimit: number,
-    /** Template for children (the listening socket's options). */
-    readonly config: ConnectionConfig,
+    /** Template for children (the listening socket's options; kept current by setsockopt). */
+    public config: ConnectionConfig,
     readonly reuseAddr: boolean,
     readonly reusePort: boolean,
     /** Called (deferred, outside stack processing) when a connection is ready to accept. */
     readonly onAccept: () => void,
     readonly owner: unknown,
     /** TCP_MAXSEG of the listening socket. */
-    readonly mssClamp?: number,
+    public mssClamp?: number,
   ) {}
   readonly ephemeral = false;
   get addr(): string {
@@ -841,6 +841,11 @@ export class HostStack {
 
   private sendIp(iface: Iface, pkt: Uint8Array): void {
     this.c.ipOutRequests++;
+    if (pkt.length > iface.mtu) {
+      // No fragmentation (TCP sizes its segments by the MSS; DF is set): count, never lose silently.
+      this.c.ipOutDiscards++;
+      return this.drop('ip', 'exceeds-mtu');
+    }
     iface.port.send(pkt);
   }
 

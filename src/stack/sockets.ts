@@ -458,6 +458,15 @@ export class Sockets implements SocketLayer, SocketWatch {
 
   setsockopt(fd: number, opt: SockOpt, value: number | boolean | { onoff: boolean; linger: number }): void {
     const s = this.get(fd);
+    this.setOpt(s, opt, value);
+    // Children of a listener are created with its options as they are when the SYN arrives.
+    if (s.listener) {
+      s.listener.config = this.config(s);
+      s.listener.mssClamp = s.mssClamp;
+    }
+  }
+
+  private setOpt(s: Sock, opt: SockOpt, value: number | boolean | { onoff: boolean; linger: number }): void {
     const num = (): number => {
       if (typeof value === 'boolean') return value ? 1 : 0;
       if (typeof value !== 'number' || !Number.isFinite(value)) throw new SocketError('EINVAL', `bad value for ${opt}`);

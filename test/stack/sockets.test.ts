@@ -466,3 +466,17 @@ test('MSG_PEEK sees everything queued, including data that arrived after an earl
   assert.equal(text(b.sockets.read(fd, 100)), 'lo world!');
   throwsErrno(() => b.sockets.read(fd, 100), 'EAGAIN');
 });
+
+test('options set on a listener after listen() apply to connections accepted later', () => {
+  const { sched, a, b } = pair();
+  const l = b.sockets.socket(4);
+  b.sockets.bind(l, { addr: '0.0.0.0', port: 80 });
+  b.sockets.listen(l, 8);
+  b.sockets.setsockopt(l, 'TCP_NODELAY', true);
+  b.sockets.setsockopt(l, 'TCP_MAXSEG', 1200);
+  connectNb(a, a.sockets.socket(4), '10.0.0.2', 80);
+  sched.runFor(50);
+  const { fd } = b.sockets.accept(l);
+  assert.equal(b.sockets.getsockopt(fd, 'TCP_NODELAY'), 1);
+  assert.equal(b.sockets.getsockopt(fd, 'TCP_MAXSEG'), 1200);
+});
