@@ -32,6 +32,8 @@ const backBtn = $<HTMLButtonElement>('back');
 const playBtn = $<HTMLButtonElement>('play');
 const fwdBtn = $<HTMLButtonElement>('fwd');
 const startBtn = $<HTMLButtonElement>('start');
+const prevStateBtn = $<HTMLButtonElement>('prev-state');
+const nextStateBtn = $<HTMLButtonElement>('next-state');
 const endBtn = $<HTMLButtonElement>('end');
 const speedIn = $<HTMLInputElement>('speed');
 const speedOut = $<HTMLOutputElement>('speed-out');
@@ -129,6 +131,8 @@ function show(): void {
   startBtn.disabled = cursor < 0;
   fwdBtn.disabled = cursor >= n - 1;
   endBtn.disabled = cursor >= n - 1;
+  prevStateBtn.disabled = cursor < 0;
+  nextStateBtn.disabled = stateChange(1) === null;
   for (const li of eventList.querySelectorAll('li.now')) li.classList.remove('now');
   const li = eventList.querySelector<HTMLLIElement>(`li[data-idx="${cursor}"]`);
   if (li) {
@@ -205,6 +209,20 @@ function step(delta: number): void {
   show();
 }
 
+/** The next (dir 1) or previous (dir -1) event that moves a host in the diagram. */
+function stateChange(dir: 1 | -1): number | null {
+  if (!replay) return null;
+  const n = replay.run.events.length;
+  for (let i = cursor + dir; i >= 0 && i < n; i += dir) if (replay.at(i).current !== null) return i;
+  return dir < 0 ? -1 : null;
+}
+
+function jumpState(dir: 1 | -1): void {
+  pause();
+  const i = stateChange(dir);
+  if (i !== null) seek(i);
+}
+
 function seek(i: number): void {
   if (!replay) return;
   cursor = Math.max(-1, Math.min(replay.run.events.length - 1, i));
@@ -248,11 +266,16 @@ const togglePlay = (): void => (playing ? pause() : play());
 
 async function runSelected(autoplay: boolean): Promise<void> {
   const name = scenarioSel.value;
+  // Empty fields leave the scenario's own defaults (bulk runs with 1% loss unless told).
+  const num = (el: HTMLInputElement, lo: number, hi: number): number | undefined =>
+    el.value.trim() === '' || !Number.isFinite(Number(el.value)) ? undefined : Math.max(lo, Math.min(hi, Number(el.value)));
+  const lossPct = num(lossIn, 0, 99);
+  const bytes = num(bytesIn, 0, 1e9);
   const opts = {
-    seed: Number(seedIn.value) || 1,
-    loss: Math.max(0, Math.min(99, Number(lossIn.value) || 0)) / 100,
-    delay: Math.max(0, Number(delayIn.value) || 0),
-    bytes: bytesIn.value ? Math.max(0, Number(bytesIn.value)) : undefined,
+    seed: Math.trunc(num(seedIn, 0, 2 ** 32 - 1) ?? 1),
+    loss: lossPct === undefined ? undefined : lossPct / 100,
+    delay: num(delayIn, 0, 60_000),
+    bytes: bytes === undefined ? undefined : Math.trunc(bytes),
   };
   setStatus(`running ${name}…`);
   runBtn.disabled = true;
@@ -263,7 +286,7 @@ async function runSelected(autoplay: boolean): Promise<void> {
     const r = await runScenario(name, opts);
     lastFile = null;
     load({
-      source: `scenario ${name} (seed ${opts.seed}, loss ${opts.loss * 100}%, delay ${opts.delay} ms)`,
+      source: `scenario ${name} (seed ${r.options.seed}, loss ${+(r.options.loss * 100).toFixed(2)}%, delay ${r.options.delay} ms${r.options.bytes ? `, ${r.options.bytes} bytes` : ''})`,
       events: r.events,
       hosts: r.hosts,
       pcapng: r.pcapng,
@@ -285,6 +308,8 @@ playBtn.addEventListener('click', togglePlay);
 backBtn.addEventListener('click', () => (pause(), step(-1)));
 fwdBtn.addEventListener('click', () => (pause(), step(1)));
 startBtn.addEventListener('click', () => (pause(), seek(-1)));
+prevStateBtn.addEventListener('click', () => jumpState(-1));
+nextStateBtn.addEventListener('click', () => jumpState(1));
 endBtn.addEventListener('click', () => (pause(), seek(Infinity)));
 speedIn.addEventListener('input', () => (speedOut.value = `${speedIn.value}×`));
 relIn.addEventListener('change', () => {
@@ -350,14 +375,14 @@ document.addEventListener('keydown', (ev) => {
   if (ev.key === ' ' || ev.key === 'Spacebar') {
     ev.preventDefault();
     togglePlay();
-  } else if (ev.key === 'ArrowRight') {
+  } else if (ev.key === 'ArrowRight' || ev.key === 'ArrowLeft') {
     ev.preventDefault();
-    pause();
-    step(1);
-  } else if (ev.key === 'ArrowLeft') {
-    ev.preventDefault();
-    pause();
-    step(-1);
+    const dir = ev.key === 'ArrowRight' ? 1 : -1;
+    if (ev.shiftKey) jumpState(dir);
+    else {
+      pause();
+      step(dir);
+    }
   } else if (ev.key === 'Home') {
     ev.preventDefault();
     pause();

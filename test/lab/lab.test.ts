@@ -24,7 +24,8 @@ test('lab page: Figure 5 diagram, replay of simultaneous-close, step back, keybo
   }
   const { chromium } = await import('playwright-core');
   mkdirSync(OUT, { recursive: true });
-  const server = await startLabServer({ port: 0, build: 'force', quiet: true });
+  // Builds lab/dist when it is missing or older than lab/ and src/ (the page bundles the stack).
+  const server = await startLabServer({ port: 0, build: true, quiet: true });
   const profile = mkdtempSync(join(tmpdir(), 'synack-lab-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -127,6 +128,12 @@ test('lab page: Figure 5 diagram, replay of simultaneous-close, step back, keybo
     assert.equal(await cur(), c0);
     await page.keyboard.press('Home');
     assert.equal(await cur(), -1);
+    // Shift+arrow jumps to the next state change: the first event that moves a host.
+    await page.keyboard.press('Shift+ArrowRight');
+    const firstChange = trail.findIndex((s, i) => i > 0 && (s.client !== trail[i - 1].client || s.server !== trail[i - 1].server));
+    assert.equal(await cur(), trail[firstChange].cursor);
+    await page.keyboard.press('Shift+ArrowLeft');
+    assert.equal(await cur(), -1);
     await page.keyboard.press(' ');
     assert.equal(await page.getAttribute('#app', 'data-playing'), 'true');
     await page.waitForFunction(() => Number(document.getElementById('app')!.dataset.cursor) >= 0);
@@ -155,6 +162,18 @@ test('lab page: Figure 5 diagram, replay of simultaneous-close, step back, keybo
     const loaded = { client: await page.getAttribute('#app', 'data-client-state'), server: await page.getAttribute('#app', 'data-server-state') };
     assert.ok(['TIME-WAIT', 'CLOSED'].includes(loaded.client!), `client from capture: ${loaded.client}`);
     assert.equal(loaded.server, 'CLOSED');
+
+    // Every scenario of the catalogue runs in the page and replays to both hosts CLOSED.
+    await page.fill('#bytes', '20000'); // keeps bulk and zero-window quick
+    for (const name of CATALOGUE) {
+      await page.selectOption('#scenario', name);
+      await page.click('#run');
+      await page.waitForSelector(`#app[data-scenario="${name}"][data-busy="false"]`, { timeout: 20_000 });
+      await page.keyboard.press('End');
+      const end = { client: await page.getAttribute('#app', 'data-client-state'), server: await page.getAttribute('#app', 'data-server-state') };
+      assert.deepEqual(end, { client: 'CLOSED', server: 'CLOSED' }, `${name} ends CLOSED on both hosts`);
+      assert.equal(await page.$('#status.bad'), null, `${name}: ${await page.textContent('#status')}`);
+    }
 
     // A 400 px wide screen still shows the whole diagram, scaled.
     await page.setViewportSize({ width: 400, height: 800 });
