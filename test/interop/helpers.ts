@@ -2,7 +2,7 @@
 // PID and always killed, a tcpdump capture kept only when the test fails.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tunAddonProblem } from '../../src/link/tun.js';
 
@@ -257,4 +257,130 @@ export function ipChecksum(b: Uint8Array, start = 0, end = b.length, initial = 0
   if ((end - start) & 1) s += b[end - 1] << 8;
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
   return ~s & 0xffff;
+}
+
+// ---- synack as a child process (`synack tun ...` inside the namespace) ---------------------
+
+export interface Subnet {
+  family: 4 | 6;
+  cidr: string;
+  kernel: string;
+  synack: string;
+  /** Host part for URLs ("[fd00::2]" for IPv6). */
+  urlHost: string;
+}
+
+let subnetCounter = 0;
+/** A fresh subnet for one device (10.x for IPv4, fd00:5a:... for IPv6). */
+export function subnet(family: 4 | 6): Subnet {
+  subnetCounter++;
+  const a = 100 + (process.pid % 100);
+  const b = subnetCounter % 250;
+  if (family === 4) {
+    return { family, cidr: `10.${a}.${b}.2/24`, kernel: `10.${a}.${b}.1`, synack: `10.${a}.${b}.2`, urlHost: `10.${a}.${b}.2` };
+  }
+  const p = `fd00:5a:${a.toString(16)}:${b.toString(16)}`;
+  return { family, cidr: `${p}::2/64`, kernel: `${p}::1`, synack: `${p}::2`, urlHost: `[${p}::2]` };
+}
+
+export interface SynackOptions {
+  dev: string;
+  net: Subnet;
+  mtu: number;
+  /** Extra flags before the action (impairments, --seed ...). */
+  extra?: string[];
+  /** Where synack writes its pcap (kept by the test only when it fails). */
+  pcap?: string;
+}
+
+function synackArgs(o: SynackOptions): string[] {
+  const a = [SYNACK_BIN, 'tun', '--dev', o.dev, '--addr', o.net.cidr, '--mtu', String(o.mtu), ...(o.extra ?? [])];
+  if (o.pcap) a.push('--pcap', o.pcap, '--snaplen', '128');
+  return a;
+}
+
+export interface SynackServer {
+  proc: ChildProcess;
+  stderr(): string;
+  /** SIGTERM (SIGKILL after a grace period) and wait. */
+  stop(): Promise<void>;
+}
+
+/** Start `synack tun ... serve` in the namespace and wait until it says ready. */
+export async function startSynackServer(ns: Netns, o: SynackOptions & { port: number; mode: 'echo' | 'discard' | 'http' }): Promise<SynackServer> {
+  const proc = ns.spawn(process.execPath, [...synackArgs(o), 'serve', '--port', String(o.port), '--mode', o.mode], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  await new Promise<void>((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`synack serve did not get ready in 30 s:\n${err}`)), 30_000);
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('synack tun: ready')) {
+        clearTimeout(t);
+        res();
+      }
+    });
+    proc.on('exit', (code, sig) => {
+      clearTimeout(t);
+      rej(new Error(`synack serve exited (${code ?? sig}) before ready:\n${err}`));
+    });
+  });
+  return { proc, stderr: () => err, stop: () => killAndWait(proc, 'SIGTERM', 3000) };
+}
+
+/** Run `synack tun ... connect HOST:PORT` to completion. */
+export function runSynackConnect(
+  ns: Netns,
+  o: SynackOptions & { host: string; port: number; file?: string; input?: Buffer | string; timeoutMs?: number },
+): Promise<RunResult> {
+  const hostPort = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
+  const args = [...synackArgs(o), 'connect', hostPort];
+  if (o.file) args.push('--file', o.file);
+  const p = ns.spawn(process.execPath, args);
+  return collect(p, { input: o.input ?? '', timeoutMs: o.timeoutMs ?? 60_000 });
+}
+
+const BAD_STATES = new Set(['ESTAB', 'SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'LAST-ACK', 'CLOSING']);
+
+/** Wait (up to `ms`) until no kernel socket involving `port` is in a transient state, then return
+ *  the rows involving that port (LISTEN excluded). */
+export async function settledSockets(ns: Netns, port: number, ms = 5000): Promise<{ state: string; local: string; peer: string }[]> {
+  const deadline = Date.now() + ms;
+  const mine = () => ns.sockets().filter((r) => r.state !== 'LISTEN' && (r.local.endsWith(`:${port}`) || r.peer.endsWith(`:${port}`)));
+  let rows = mine();
+  while (rows.some((r) => BAD_STATES.has(r.state)) && Date.now() < deadline) {
+    await sleep(50);
+    rows = mine();
+  }
+  return rows;
+}
+
+/** Assert-friendly summary: counts by state. */
+export function stateCounts(rows: { state: string }[]): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const r of rows) c[r.state] = (c[r.state] ?? 0) + 1;
+  return c;
+}
+
+/** A file in test-output/interop/ for this test's artifacts. */
+export function artifact(label: string, ext: string): string {
+  mkdirSync(OUT_DIR, { recursive: true });
+  return join(OUT_DIR, `${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}.${process.pid}.${ext}`);
+}
+
+/** Keep (on failure) or delete (on success) artifacts; returns the kept ones. */
+export function settleArtifacts(files: string[], keep: boolean): string[] {
+  const kept: string[] = [];
+  for (const f of files) {
+    if (!existsSync(f)) continue;
+    if (keep) kept.push(f);
+    else rmSync(f, { force: true });
+  }
+  return kept;
+}
+
+export function writeArtifact(file: string, text: string): void {
+  mkdirSync(OUT_DIR, { recursive: true });
+  writeFileSync(file, text);
 }

@@ -103,6 +103,7 @@ export const tun: Command = {
     'kernel-addr': { type: 'string', multiple: true, description: "the kernel's address on the device, per --addr (default: the subnet's first host)", metavar: 'ADDR' },
     mtu: { type: 'number', description: `link MTU, ${TUN_MIN_MTU}..${TUN_MAX_MTU} (default 1500)`, metavar: 'N' },
     pcap: { type: 'string', description: "write synack's view of the link (pcap) to FILE", metavar: 'FILE' },
+    snaplen: { type: 'number', description: 'bytes of each packet kept in the pcap (default 262144)', metavar: 'N' },
     port: { type: 'number', description: 'serve: TCP port', metavar: 'P' },
     mode: { type: 'string', choices: ['echo', 'discard', 'http'], default: 'echo', description: 'serve: what the server does' },
     file: { type: 'string', description: 'connect: send this file instead of stdin', metavar: 'F' },
@@ -170,7 +171,9 @@ export const tun: Command = {
       if (addon) return fail(addon.message);
 
       const pcapFile = args.str('pcap');
-      if (pcapFile) pcap = new PcapStream(pcapFile);
+      const snaplen = args.num('snaplen') ?? 262144;
+      if (!Number.isInteger(snaplen) || snaplen < 20) throw new UsageError('--snaplen must be an integer >= 20');
+      if (pcapFile) pcap = new PcapStream(pcapFile, snaplen);
       const p = pcap;
       link = TunLink.open({ name: args.str('dev') ?? '', mtu, impair, tap: p ? (_dir, pkt) => p.write(pkt) : undefined });
       const setup = setupTun({
