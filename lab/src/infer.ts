@@ -66,6 +66,9 @@ export interface InferResult {
   /** What happened in order: each send and arrival of a segment (by input index), forced
    *  transitions, and the transitions each one caused. */
   steps: InferStep[];
+  /** Input indexes of segments a capture shows sent but the peer evidently never got (it
+   *  retransmitted what they acknowledged). */
+  inferredLost: number[];
   /** The state of each host after the last item. */
   final: Record<string, TcpState>;
 }
@@ -209,15 +212,26 @@ export function inferStates(items: InferItem[], opts: InferOptions = {}): InferR
   // arrival is applied just before the receiver's next segment whose ACK covers it, before its
   // next arrival, or at the end.
   const pendingTo: [number[], number[]] = [[], []];
+  const inferredLost = new Set<number>();
   const segEnd = (it: InferSegment): number => {
     const f = parseFlags(it.flags);
     return u32(it.seq + it.len + (f.syn ? 1 : 0) + (f.fin ? 1 : 0));
   };
-  const deliverPending = (ri: number, coveredBy?: number): void => {
+  // `by`: the segment the receiver is about to send. If it retransmits something a pending
+  // segment acknowledged (a FIN sent again after our ACK of it), that ACK never arrived: a
+  // capture taken at the sender shows packets that the network then lost.
+  const deliverPending = (ri: number, coveredBy?: number, by?: InferSegment): void => {
     const q = pendingTo[ri];
+    // Data or FIN only: a SYN,ACK repeating a SYN is how a simultaneous open goes.
+    const byConsumes = by !== undefined && !parseFlags(by.flags).syn && segEnd(by) !== u32(by.seq);
     while (q.length) {
       const k = q[0];
       const p = items[k] as InferSegment;
+      if (byConsumes && parseFlags(p.flags).ack && sdiff(u32(p.ack), segEnd(by!)) >= 0 && !parseFlags(p.flags).rst) {
+        q.shift();
+        inferredLost.add(k);
+        continue;
+      }
       if (coveredBy !== undefined && sdiff(coveredBy, segEnd(p)) < 0) break;
       q.shift();
       begin('recv', k);
@@ -354,8 +368,8 @@ export function inferStates(items: InferItem[], opts: InferOptions = {}): InferR
     const f = parseFlags(it.flags);
     // What the sender had received when it sent this: everything its ACK covers. A RST without
     // ACK answers something, so whatever was on its way to the sender got there first.
-    if (f.ack) deliverPending(si, u32(it.ack));
-    else if (f.rst) deliverPending(si);
+    if (f.ack) deliverPending(si, u32(it.ack), it);
+    else if (f.rst) deliverPending(si, undefined, it);
     begin('send', idx);
     send(it, idx);
     if (!it.lost) {
@@ -377,6 +391,7 @@ export function inferStates(items: InferItem[], opts: InferOptions = {}): InferR
     hosts: [names[0], names[1]],
     endpoints,
     transitions: out,
+    inferredLost: [...inferredLost].sort((a, b) => a - b),
     steps: steps.filter((st) => st.at === 'send' || st.at === 'recv' || st.transitions.length > 0),
     final: { [sides[0].name]: sides[0].state, [sides[1].name]: sides[1].state },
   };
@@ -411,9 +426,10 @@ export function segmentsToTrace(items: InferItem[], opts: InferOptions & { inDel
       const t = at(it.t);
       for (const tr of st.transitions) events.push(stateEv(tr, t));
       events.push({ type: 'segment', t, host: hostOf(it.src), dir: 'out', ...common });
-      if (it.lost) {
+      if (it.lost || result.inferredLost.includes(st.item)) {
         const { win: _w, options: _o, ...rest } = common as typeof common & { options?: string };
-        events.push({ type: 'link', t, host: hostOf(it.src), action: 'lost', summary: `${it.flags} seq ${common.seq} ack ${common.ack} len ${it.len}`, ...rest });
+        const why = it.lost ? '' : ' (inferred: the peer retransmitted what it acknowledges)';
+        events.push({ type: 'link', t, host: hostOf(it.src), action: 'lost', summary: `${it.flags} seq ${common.seq} ack ${common.ack} len ${it.len}${why}`, ...rest });
       }
     } else {
       const t = at(it.t + (opts.inDelay ?? 0));

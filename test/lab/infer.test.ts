@@ -243,3 +243,16 @@ test('a capture with two connections: the first with a SYN by default, the other
   assert.ok([last(first, 'server'), last(second, 'server')].some((c) => /RST/.test(c ?? '')), 'one of them ends with a reset');
   assert.equal(first.pcapng, undefined, 'a multi-connection capture is not handed back whole');
 });
+
+test('LAST-ACK: a FIN retransmitted after our ACK of it shows that ACK was lost (capture at the sender)', () => {
+  // The capture does not know the final ACK was lost; the retransmitted FIN tells.
+  const segs = script([...HS, ['c', 'F.'], ['s', '.'], ['s', 'F.'], ['c', '.'], ['s', 'F.', { seq: 5001 }], ['c', '.']]);
+  const r = inferStates(segs, { closeTimeWait: false });
+  assert.deepEqual(r.inferredLost, [6]);
+  const closed = r.transitions.find((t) => t.host === 'server' && t.to === 'CLOSED')!;
+  assert.equal(closed.item, 8, 'the server closes on the ACK of the retransmitted FIN');
+  const { events } = segmentsToTrace(segs);
+  const lost = events.filter((e) => e.type === 'link' && e.action === 'lost');
+  assert.equal(lost.length, 1);
+  assert.match(lost[0].type === 'link' ? lost[0].summary ?? '' : '', /inferred/);
+});

@@ -2,7 +2,7 @@
 // driven like a user would (scenario picker, step buttons, keyboard, file upload, download).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLabServer } from '../../src/tools/lab-server.js';
@@ -162,6 +162,21 @@ test('lab page: Figure 5 diagram, replay of simultaneous-close, step back, keybo
     const loaded = { client: await page.getAttribute('#app', 'data-client-state'), server: await page.getAttribute('#app', 'data-server-state') };
     assert.ok(['TIME-WAIT', 'CLOSED'].includes(loaded.client!), `client from capture: ${loaded.client}`);
     assert.equal(loaded.server, 'CLOSED');
+
+    // JSON lines as `synack scenario --json` prints them load and replay the same way.
+    const jsonl = join(profile, 'simultaneous-close.jsonl');
+    const { runScenario } = await import('../../src/tools/scenarios/index.js');
+    writeFileSync(jsonl, runScenario('simultaneous-close').events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    await page.setInputFiles('#file', jsonl);
+    await page.waitForFunction(() => document.getElementById('app')!.dataset.source === 'file simultaneous-close.jsonl');
+    await page.keyboard.press('Home');
+    const fromFile: string[] = [];
+    for (let i = 0; i < 200 && !(await page.isDisabled('#next-state')); i++) {
+      await page.keyboard.press('Shift+ArrowRight');
+      fromFile.push(`${await page.getAttribute('#app', 'data-client-state')}/${await page.getAttribute('#app', 'data-server-state')}`);
+    }
+    assert.equal(fromFile.at(-1), 'CLOSED/CLOSED');
+    assert.ok(fromFile.includes('CLOSING/CLOSING'), fromFile.join(' '));
 
     // Every scenario of the catalogue runs in the page and replays to both hosts CLOSED.
     await page.fill('#bytes', '20000'); // keeps bulk and zero-window quick
