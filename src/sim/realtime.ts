@@ -10,7 +10,12 @@ interface Entry {
   cancelled: boolean;
 }
 
-type TimeoutId = ReturnType<typeof setTimeout>;
+type TimeoutId = { kind: 'timeout'; id: ReturnType<typeof setTimeout> } | { kind: 'immediate'; id: unknown };
+
+// setTimeout(0) costs at least 1 ms in Node; deadlines already due run on setImmediate where the
+// platform has it (Node), so a loopback packet does not wait a millisecond per hop.
+const setImmediateFn = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+const clearImmediateFn = (globalThis as { clearImmediate?: (id: unknown) => void }).clearImmediate;
 
 export interface RealTimeSchedulerOptions {
   /** Keep the Node event loop alive while timers are pending (default false). */
@@ -84,15 +89,21 @@ export class RealTimeScheduler implements Scheduler {
     const next = this.entries.length ? this.entries[0].at : Infinity;
     if (next === this.timerAt && this.timer !== null) return;
     if (this.timer !== null) {
-      clearTimeout(this.timer);
+      if (this.timer.kind === 'timeout') clearTimeout(this.timer.id);
+      else clearImmediateFn?.(this.timer.id);
       this.timer = null;
     }
     this.timerAt = next;
     if (next === Infinity) return;
     const delay = Math.max(0, Math.ceil(next - this.now()));
-    const t = setTimeout(() => this.fire(), delay);
-    const maybeUnref = t as unknown as { unref?: () => void };
-    if (!this.keepAlive && typeof maybeUnref.unref === 'function') maybeUnref.unref();
+    let t: TimeoutId;
+    if (delay === 0 && setImmediateFn && clearImmediateFn) {
+      t = { kind: 'immediate', id: setImmediateFn(() => this.fire()) };
+    } else {
+      t = { kind: 'timeout', id: setTimeout(() => this.fire(), delay) };
+    }
+    const maybeUnref = t.id as { unref?: () => void };
+    if (!this.keepAlive && maybeUnref && typeof maybeUnref.unref === 'function') maybeUnref.unref();
     this.timer = t;
   }
 
