@@ -115,9 +115,11 @@ export async function runBenches(o: BenchOptions, log: (s: string) => void): Pro
       bulk[`mtu${mtu}`] = {
         synack_gbps: round(s.gbps), kernel_gbps: round(kernel.gbps), ratio: ratio(s.gbps, kernel.gbps),
         synack_seconds: round(s.seconds), kernel_seconds: round(kernel.seconds), bytes: s.bytes,
+        synack_cpu_s: round(s.cpuSeconds), kernel_cpu_s: round(kernel.cpuSeconds),
+        cpu_ratio: ratio(kernel.cpuSeconds, s.cpuSeconds),
         segments: s.segments, retransmits: s.retrans,
       };
-      rows.push([`bulk ${fmtBytes(o.bytes)} MTU ${mtu}`, `${round(s.gbps)} Gbit/s`, `${round(kernel.gbps)} Gbit/s`, `${ratio(s.gbps, kernel.gbps)}`, `${round(s.seconds)} s vs ${round(kernel.seconds)} s; ${s.segments} segs`]);
+      rows.push([`bulk ${fmtBytes(o.bytes)} MTU ${mtu}`, `${round(s.gbps)} Gbit/s`, `${round(kernel.gbps)} Gbit/s`, `${ratio(s.gbps, kernel.gbps)}`, `wall ${round(s.seconds)} s vs ${round(kernel.seconds)} s; CPU ${round(s.cpuSeconds)} s vs ${round(kernel.cpuSeconds)} s (ratio ${ratio(kernel.cpuSeconds, s.cpuSeconds)}); ${s.segments} segs`]);
     }
     result.bulk = bulk;
     notes.push('bulk: synack<->synack over a SimLink (delay 0, checksum offload, virtual time driven synchronously; wall clock); kernel = Node net over 127.0.0.1 (kernel MTU 65536), same process, same bytes.');
@@ -130,9 +132,10 @@ export async function runBenches(o: BenchOptions, log: (s: string) => void): Pro
     result.crr = {
       synack_per_s: round(s.perSecond), kernel_per_s: round(k.perSecond), ratio: ratio(s.perSecond, k.perSecond),
       synack_transactions: s.transactions, kernel_transactions: k.transactions, synack_leftover_conns: s.leftover,
+      synack_per_cpu_s: round(s.perCpuSecond), kernel_per_cpu_s: round(k.perCpuSecond), cpu_ratio: ratio(s.perCpuSecond, k.perCpuSecond),
       ...(s.error ? { synack_error: s.error } : {}), ...(k.error ? { kernel_error: k.error } : {}),
     };
-    rows.push(['crr (connect, 1B req, 1B reply, close)', `${round(s.perSecond)} /s`, `${round(k.perSecond)} /s`, `${ratio(s.perSecond, k.perSecond)}`, `${s.transactions} vs ${k.transactions} in ${o.crrWindowMs} ms${s.error ? `; synack stopped: ${s.error}` : ''}`]);
+    rows.push(['crr (connect, 1B req, 1B reply, close)', `${round(s.perSecond)} /s`, `${round(k.perSecond)} /s`, `${ratio(s.perSecond, k.perSecond)}`, `${s.transactions} vs ${k.transactions} in ${o.crrWindowMs} ms; per CPU s ${round(s.perCpuSecond)} vs ${round(k.perCpuSecond)} (ratio ${ratio(s.perCpuSecond, k.perCpuSecond)})${s.error ? `; synack stopped: ${s.error}` : ''}`]);
   }
 
   if (has('rr')) {
@@ -142,8 +145,9 @@ export async function runBenches(o: BenchOptions, log: (s: string) => void): Pro
     result.rr = {
       synack_us: round(s.us), kernel_us: round(k.us), ratio: ratio(s.us, k.us),
       synack_round_trips: s.roundTrips, kernel_round_trips: k.roundTrips,
+      synack_cpu_us: round(s.cpuUs), kernel_cpu_us: round(k.cpuUs), cpu_ratio: ratio(s.cpuUs, k.cpuUs),
     };
-    rows.push(['rr (1-byte ping-pong)', `${round(s.us)} us`, `${round(k.us)} us`, `${ratio(s.us, k.us)}`, `${s.roundTrips} vs ${k.roundTrips} round trips (lower is better)`]);
+    rows.push(['rr (1-byte ping-pong)', `${round(s.us)} us`, `${round(k.us)} us`, `${ratio(s.us, k.us)}`, `CPU ${round(s.cpuUs)} us vs ${round(k.cpuUs)} us per round trip (ratio ${ratio(s.cpuUs, k.cpuUs)}); ${s.roundTrips} vs ${k.roundTrips} round trips (lower is better)`]);
   }
 
   if (has('conns')) {
@@ -188,6 +192,7 @@ export function machine(): Record<string, unknown> {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpus: cpus.length,
     cpu_model: cpus[0]?.model ?? 'unknown',
+    loadavg_at_end: os.loadavg().map((x) => round(x)),
     mem_gib: round(os.totalmem() / 1024 ** 3, 3),
   };
 }
@@ -198,11 +203,12 @@ async function main(): Promise<void> {
     (o.json ? process.stderr : process.stdout).write(`${s}\n`);
   };
   const started = new Date().toISOString();
+  const loadAtStart = os.loadavg().map((x) => round(x));
   const t0 = performance.now();
   const { result, table, notes } = (await runBenches(o, log)) as { result: Record<string, unknown>; table: string; notes: string[] };
   const out = {
     ...result,
-    meta: { started, seconds: round((performance.now() - t0) / 1000), quick: o.quick, benches: o.only, machine: machine(), notes },
+    meta: { started, loadavg_at_start: loadAtStart, seconds: round((performance.now() - t0) / 1000), quick: o.quick, benches: o.only, machine: machine(), notes },
   };
   if (o.out) {
     mkdirSync(dirname(o.out), { recursive: true });

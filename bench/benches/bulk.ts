@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type net from 'node:net';
 import { synPair, listenOn, establish, drive, readAll, isErrno } from '../lib/synack.js';
 import { kernelServer, kernelConnect } from '../lib/kernel.js';
-import { nowMs, gbps } from '../lib/util.js';
+import { nowMs, gbps, cpuSince } from '../lib/util.js';
 
 const CHUNK = 64 * 1024;
 
@@ -20,6 +20,8 @@ export interface BulkRun {
   bytes: number;
   seconds: number;
   gbps: number;
+  /** CPU seconds (user + system) of this process over the same interval. */
+  cpuSeconds: number;
   /** Segments the sender put on the wire (tcpOutSegs), retransmissions. */
   segments?: number;
   retrans?: number;
@@ -47,6 +49,9 @@ export function synackBulk(bytes: number, mtu: number): BulkRun {
         throw e;
       }
       sent += n;
+      // Partial write: the buffer is full. A 'writable' notification follows when an ACK frees
+      // room, so stop here rather than take an EAGAIN exception on the next call.
+      if (n < len) return;
     }
   };
   const drain = (): void => {
@@ -63,10 +68,12 @@ export function synackBulk(bytes: number, mtu: number): BulkRun {
     if (ev === 'readable') drain();
   });
   const before = p.a.counters();
+  const c0 = process.cpuUsage();
   const t0 = nowMs();
   pump();
   drive(p.sched, () => received >= bytes, `bulk mtu ${mtu}`);
   const seconds = (nowMs() - t0) / 1000;
+  const cpuSeconds = cpuSince(c0);
   const after = p.a.counters();
   // Check the tail: the stream is the pattern repeated, so byte i is pattern[i % CHUNK].
   let verified = received === bytes;
@@ -82,6 +89,7 @@ export function synackBulk(bytes: number, mtu: number): BulkRun {
     bytes: received,
     seconds,
     gbps: gbps(received, seconds),
+    cpuSeconds,
     segments: after.tcpOutSegs - before.tcpOutSegs,
     retrans: after.tcpRetransSegs - before.tcpRetransSegs,
     verified,
@@ -101,6 +109,7 @@ export async function kernelBulk(bytes: number): Promise<BulkRun> {
   });
   const c = await kernelConnect(srv.port);
   const chunk = Buffer.from(pattern(CHUNK));
+  const c0 = process.cpuUsage();
   const t0 = nowMs();
   let sent = 0;
   while (sent < bytes) {
@@ -110,7 +119,8 @@ export async function kernelBulk(bytes: number): Promise<BulkRun> {
   }
   await done;
   const seconds = (nowMs() - t0) / 1000;
+  const cpuSeconds = cpuSince(c0);
   c.destroy();
   await srv.close();
-  return { bytes: received, seconds, gbps: gbps(received, seconds), verified: received === bytes };
+  return { bytes: received, seconds, gbps: gbps(received, seconds), cpuSeconds, verified: received === bytes };
 }

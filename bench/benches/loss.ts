@@ -30,12 +30,15 @@ export function lossRun(bytes: number, p_loss = 0.01, oneWayMs = 5, seed = 11): 
   const pump = (): void => {
     while (sent < bytes) {
       const len = Math.min(chunk.length, bytes - sent);
+      let n: number;
       try {
-        sent += p.a.sockets.write(c, len === chunk.length ? chunk : chunk.subarray(0, len));
+        n = p.a.sockets.write(c, len === chunk.length ? chunk : chunk.subarray(0, len));
       } catch (e) {
         if (isErrno(e, 'EAGAIN')) return;
         throw e;
       }
+      sent += n;
+      if (n < len) return; // full: wait for 'writable'
     }
   };
   p.a.sockets.watch(c, (ev) => {

@@ -7,7 +7,7 @@ import type net from 'node:net';
 import { once } from 'node:events';
 import { synPair, listenOn, establish, drive, connectNb, tryAccept, type SynPair } from '../lib/synack.js';
 import { kernelServer, kernelConnect } from '../lib/kernel.js';
-import { nowMs } from '../lib/util.js';
+import { nowMs, cpuSince } from '../lib/util.js';
 
 const ONE = new Uint8Array([0x2a]);
 
@@ -15,6 +15,8 @@ export interface RrRun {
   roundTrips: number;
   seconds: number;
   us: number;
+  /** CPU microseconds per round trip (user + system of this process). */
+  cpuUs: number;
 }
 
 export function synackRr(windowMs: number): RrRun {
@@ -35,6 +37,7 @@ export function synackRr(windowMs: number): RrRun {
       got = true;
     }
   });
+  const c0 = process.cpuUsage();
   const t0 = nowMs();
   const end = t0 + windowMs;
   // Check the wall clock every 256 round trips.
@@ -48,7 +51,7 @@ export function synackRr(windowMs: number): RrRun {
   const seconds = (nowMs() - t0) / 1000;
   p.a.sockets.close(c);
   p.b.sockets.close(s);
-  return { roundTrips: n, seconds, us: (seconds * 1e6) / n };
+  return { roundTrips: n, seconds, us: (seconds * 1e6) / n, cpuUs: (cpuSince(c0) * 1e6) / n };
 }
 
 export async function kernelRr(windowMs: number): Promise<RrRun> {
@@ -58,6 +61,7 @@ export async function kernelRr(windowMs: number): Promise<RrRun> {
   });
   const c = await kernelConnect(srv.port);
   let n = 0;
+  const c0 = process.cpuUsage();
   const t0 = nowMs();
   const end = t0 + windowMs;
   await new Promise<void>((resolve) => {
@@ -71,13 +75,15 @@ export async function kernelRr(windowMs: number): Promise<RrRun> {
   const seconds = (nowMs() - t0) / 1000;
   c.destroy();
   await srv.close();
-  return { roundTrips: n, seconds, us: (seconds * 1e6) / n };
+  return { roundTrips: n, seconds, us: (seconds * 1e6) / n, cpuUs: (cpuSince(c0) * 1e6) / n };
 }
 
 export interface CrrRun {
   transactions: number;
   seconds: number;
   perSecond: number;
+  /** Transactions per CPU second of this process. */
+  perCpuSecond: number;
   /** synack: connections left on each host after the run (TIME-WAIT included). */
   leftover?: number;
   error?: string;
@@ -128,6 +134,7 @@ export function synackCrr(windowMs: number): CrrRun {
   const lfd = listenOn(p.b, p.bAddr, port);
   let n = 0;
   let error: string | undefined;
+  const c0 = process.cpuUsage();
   const t0 = nowMs();
   const end = t0 + windowMs;
   try {
@@ -141,7 +148,15 @@ export function synackCrr(windowMs: number): CrrRun {
   }
   const seconds = (nowMs() - t0) / 1000;
   const leftover = p.a.connections().length + p.b.connections().length;
-  return { transactions: n, seconds, perSecond: n / seconds, leftover, error };
+  if (process.env.BENCH_DEBUG) {
+    const states = (h: typeof p.a): Record<string, number> => {
+      const m: Record<string, number> = {};
+      for (const r of h.connectionTable()) m[r.state] = (m[r.state] ?? 0) + 1;
+      return m;
+    };
+    console.error('crr leftovers: client', states(p.a), 'server', states(p.b), 'virtual ms', p.sched.now(), 'arrayBuffers', process.memoryUsage().arrayBuffers);
+  }
+  return { transactions: n, seconds, perSecond: n / seconds, perCpuSecond: n / cpuSince(c0), leftover, error };
 }
 
 export async function kernelCrr(windowMs: number): Promise<CrrRun> {
@@ -151,6 +166,7 @@ export async function kernelCrr(windowMs: number): Promise<CrrRun> {
   });
   let n = 0;
   let error: string | undefined;
+  const c0 = process.cpuUsage();
   const t0 = nowMs();
   const end = t0 + windowMs;
   try {
@@ -167,5 +183,5 @@ export async function kernelCrr(windowMs: number): Promise<CrrRun> {
   }
   const seconds = (nowMs() - t0) / 1000;
   await srv.close();
-  return { transactions: n, seconds, perSecond: n / seconds, error };
+  return { transactions: n, seconds, perSecond: n / seconds, perCpuSecond: n / cpuSince(c0), error };
 }

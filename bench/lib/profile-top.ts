@@ -1,6 +1,7 @@
 // Summarise a V8 .cpuprofile (node --cpu-prof): self time per function, with file:line, as a
 // share of all samples. Usage: node --import tsx bench/lib/profile-top.ts FILE.cpuprofile [N]
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 interface Node {
   id: number;
@@ -14,13 +15,34 @@ interface Profile {
   timeDeltas: number[];
 }
 
+const sources = new Map<string, string[] | null>();
+/** Line of a function in its source file. tsx hands V8 transpiled code, so the profile's line
+ *  numbers are not the source's: find the definition by name instead (first match). */
+function lineOf(url: string, fn: string, profLine: number): string {
+  if (!url.startsWith('file://') || fn === '(anonymous)' || !/\.ts$/.test(url)) return String(profLine + 1);
+  let lines = sources.get(url);
+  if (lines === undefined) {
+    const path = fileURLToPath(url);
+    lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n') : null;
+    sources.set(url, lines);
+  }
+  if (!lines) return String(profLine + 1);
+  const name = fn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const def = new RegExp(`(^|\\s)(class ${name}\\b|function\\*? ${name}\\b|(get |set |static |private |async |readonly |#)*${name}\\s*(<[^>]*>)?\\(|(const|let) ${name}\\s*=)`);
+  const i = lines.findIndex((l) => def.test(l) && !/^\s*(\/\/|\*)/.test(l) && !/\b(return|if|while|for)\b/.test(l.split(name)[0]));
+  return i >= 0 ? String(i + 1) : '?';
+}
+
 export function topFunctions(p: Profile, n = 25): Array<{ fn: string; where: string; selfPct: number; totalPct: number }> {
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const self = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
   const parent = new Map<number, number>();
   for (const x of p.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
-  const key = (x: Node): string => `${x.callFrame.functionName || '(anonymous)'}\t${x.callFrame.url.replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, '$1/')}:${x.callFrame.lineNumber + 1}`;
+  const key = (x: Node): string => {
+    const fn = x.callFrame.functionName || '(anonymous)';
+    return `${fn}\t${x.callFrame.url.replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, '$1/')}:${lineOf(x.callFrame.url, fn, x.callFrame.lineNumber)}`;
+  };
   const selfBy = new Map<string, number>();
   const totalBy = new Map<string, number>();
   let all = 0;

@@ -66,3 +66,11 @@ export function memDelta(a: Mem, b: Mem): Mem {
 
 /** Yield to Node's event loop (lets sockets, timers and GC finalizers run). */
 export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** CPU seconds (user + system) this process used since `from` (process.cpuUsage()). On a busy
+ *  machine, wall clock counts time other processes took the CPU; CPU time does not, and for
+ *  Node net over loopback it includes the kernel's TCP work done in our system calls. */
+export function cpuSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+}
