@@ -135,7 +135,7 @@ function label(g: Element, a: { lx: number; ly: number; anchor?: string; event: 
   const t = el('text', { x: a.lx, y: a.ly - 5, 'text-anchor': a.anchor ?? 'middle', class: 'arc-label' }, g);
   t.textContent = a.event;
   if (a.action) {
-    const w = Math.max(a.event.length, a.action.length) * 7.6;
+    const w = Math.max(a.event.length, a.action.length) * 8.4;
     const x0 = a.anchor === 'start' ? a.lx : a.anchor === 'end' ? a.lx - w : a.lx - w / 2;
     el('line', { x1: x0, y1: a.ly, x2: x0 + w, y2: a.ly, class: 'arc-rule' }, g);
     const t2 = el('text', { x: a.lx, y: a.ly + 15, 'text-anchor': a.anchor ?? 'middle', class: 'arc-label' }, g);
@@ -159,7 +159,7 @@ export function createDiagram(container: HTMLElement): DiagramView {
   const nodeLayer = el('g', { class: 'nodes' }, svg);
   const arcEls = new Map<string, SVGGElement>();
   for (const a of ARCS) {
-    const g = el('g', { class: `arc${a.note ? ' note' : ''}`, 'data-arc': a.id, 'data-from': a.from, 'data-to': a.to, tabindex: -1 }, arcLayer);
+    const g = el('g', { class: `arc${a.note ? ' note' : ''}`, 'data-arc': a.id, 'data-from': a.from, 'data-to': a.to, tabindex: 0, role: 'button', 'aria-label': `${a.from} to ${a.to}: ${a.event}${a.action ? ', ' + a.action : ''}` }, arcLayer);
     el('path', { d: a.d, class: 'arc-hit' }, g);
     el('path', { d: a.d, class: 'arc-path', 'marker-end': 'url(#arrow)' }, g);
     label(g, a);
@@ -169,7 +169,7 @@ export function createDiagram(container: HTMLElement): DiagramView {
   }
   const nodeEls = new Map<string, SVGGElement>();
   for (const n of NODES) {
-    const g = el('g', { class: 'node', 'data-node': n.id, 'data-state': n.state, 'data-hosts': '' }, nodeLayer);
+    const g = el('g', { class: 'node', 'data-node': n.id, 'data-state': n.state, 'data-hosts': '', tabindex: 0, role: 'button', 'aria-label': `state ${n.state}` }, nodeLayer);
     el('rect', { x: n.x - W / 2, y: n.y - H / 2, width: W, height: H, rx: 6 }, g);
     const t = el('text', { x: n.x, y: n.y + 6, 'text-anchor': 'middle', class: 'node-label' }, g);
     t.textContent = n.label;
@@ -186,6 +186,12 @@ export function createDiagram(container: HTMLElement): DiagramView {
   container.appendChild(svg);
 
   let selectCb: ((kind: 'state' | 'arc', id: string) => void) | null = null;
+  // Enter on a focused state or arc explains it, like a click.
+  svg.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter') return;
+    ev.preventDefault();
+    (ev.target as Element).dispatchEvent(new MouseEvent('click', { bubbles: true }));
+  });
   svg.addEventListener('click', (ev) => {
     const target = ev.target as Element;
     const node = target.closest('[data-node]');
