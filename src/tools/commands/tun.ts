@@ -116,6 +116,7 @@ export const tun: Command = {
     'reorder-ms': { type: 'number', metavar: 'MS', description: 'how long a reordered packet is held (default 3)' },
     duplicate: { type: 'number', metavar: 'P', description: 'duplicate a packet with probability P' },
     seed: { type: 'number', metavar: 'N', description: 'seed for the impairments and the stack (default 1)' },
+    linger: { type: 'number', metavar: 'MS', description: 'connect: after closing, keep answering the peer (TIME-WAIT) this long (default 1000)' },
     stats: { type: 'boolean', description: 'print link and stack counters to stderr on exit' },
     verbose: { type: 'boolean', short: 'v', description: 'print the device setup commands' },
   },
@@ -207,7 +208,9 @@ export const tun: Command = {
         const code = await serve(stack, addrs, port!, args.str('mode') as 'echo' | 'discard' | 'http', io.err);
         return finish(code);
       }
-      const code = await connect(stack, target!, args.str('file'), io.err);
+      const linger = args.num('linger') ?? 1000;
+      if (!(linger >= 0 && linger <= 120_000)) throw new UsageError('--linger is 0..120000 ms');
+      const code = await connect(stack, target!, args.str('file'), linger, io.err);
       return finish(code);
     } catch (e) {
       link?.close();
@@ -305,7 +308,9 @@ function makeHttpServer(): http.Server {
 }
 
 /** Connect, send the input, half-close, print what comes back; 0 when the exchange completed. */
-function connect(stack: Stack, target: { host: string; port: number }, file: string | undefined, log: (s: string) => void): Promise<number> {
+function connect(
+  stack: Stack, target: { host: string; port: number }, file: string | undefined, linger: number, log: (s: string) => void,
+): Promise<number> {
   return new Promise<number>((resolve) => {
     let failed: string | null = null;
     const sock = stack.net.createConnection({ host: target.host, port: target.port });
@@ -329,14 +334,25 @@ function connect(stack: Stack, target: { host: string; port: number }, file: str
       log(`synack tun: connection to ${target.host}:${target.port}: ${e.code ?? ''} ${e.message}\n`);
     });
     sock.on('close', () => {
-      // Let the last ACKs go out and the peer's FIN be answered before the device goes away:
-      // wait (at most 3 s) until nothing but TIME-WAIT remains.
+      if (!file) process.stdin.destroy();
+      // The device goes away with this process, so first let the close finish: wait (at most
+      // 10 s) until nothing but TIME-WAIT remains, then stay in TIME-WAIT for `linger` ms so a
+      // retransmitted FIN (our last ACK lost) is still answered.
       const started = Date.now();
+      let lingerUntil = 0;
       const wait = (): void => {
-        const busy = stack.connectionTable().some((r) => r.state !== 'TIME-WAIT' && r.state !== 'LISTEN' && r.state !== 'CLOSED');
-        if (busy && Date.now() - started < 3000) {
-          setTimeout(wait, 10);
+        const rows = stack.connectionTable().filter((r) => r.state !== 'LISTEN' && r.state !== 'CLOSED');
+        const busy = rows.some((r) => r.state !== 'TIME-WAIT');
+        if (busy && Date.now() - started < 10_000) {
+          setTimeout(wait, 5);
           return;
+        }
+        if (!busy && rows.length > 0 && linger > 0) {
+          if (lingerUntil === 0) lingerUntil = Date.now() + linger;
+          if (Date.now() < lingerUntil) {
+            setTimeout(wait, 20);
+            return;
+          }
         }
         process.stdout.write('', () => resolve(failed ? 1 : 0));
       };
