@@ -6,7 +6,7 @@ import type { SegmentTrace, TraceEvent } from '../../src/trace/trace.js';
 import type { Run } from './model.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const X = [150, 410] as const;
+const X = [178, 425] as const;
 const WIDTH = 560;
 const TOP = 50;
 const ROW = 30;

@@ -285,6 +285,7 @@ async function runSelected(autoplay: boolean): Promise<void> {
   try {
     const r = await runScenario(name, opts);
     lastFile = null;
+    describeScenario();
     load({
       source: `scenario ${name} (seed ${r.options.seed}, loss ${+(r.options.loss * 100).toFixed(2)}%, delay ${r.options.delay} ms${r.options.bytes ? `, ${r.options.bytes} bytes` : ''})`,
       events: r.events,
@@ -294,6 +295,14 @@ async function runSelected(autoplay: boolean): Promise<void> {
       summary: r.summary,
     });
     app.dataset.scenario = name;
+    // A link to this run: ?scenario=...&seed=...&loss=...&delay=...&bytes=...
+    const url = new URL(location.href);
+    url.searchParams.set('scenario', name);
+    for (const [k, input] of [['seed', seedIn], ['loss', lossIn], ['delay', delayIn], ['bytes', bytesIn]] as const) {
+      if (input.value.trim() === '') url.searchParams.delete(k);
+      else url.searchParams.set(k, input.value.trim());
+    }
+    history.replaceState(null, '', url);
     if (autoplay) play();
   } catch (e) {
     setStatus(`${name} failed: ${(e as Error).message}`, true);
@@ -336,6 +345,7 @@ fileIn.addEventListener('change', async () => {
     const bytes = new Uint8Array(await f.arrayBuffer());
     load(runFromFile(f.name, bytes));
     lastFile = { name: f.name, bytes };
+    scenarioDesc.textContent = `Replaying ${f.name}. Run a scenario to go back to the catalogue.`;
     delete app.dataset.scenario;
   } catch (e) {
     setStatus(`could not load ${f.name}: ${(e as Error).message}`, true);
@@ -398,6 +408,10 @@ document.addEventListener('keydown', (ev) => {
 const params = new URLSearchParams(location.search);
 const initial = params.get('scenario');
 scenarioSel.value = initial && SCENARIOS.some((s) => s.name === initial) ? initial : SCENARIOS[0]?.name ?? '';
+for (const [k, input] of [['seed', seedIn], ['loss', lossIn], ['delay', delayIn], ['bytes', bytesIn]] as const) {
+  const v = params.get(k);
+  if (v !== null && v !== '' && Number.isFinite(Number(v))) input.value = v;
+}
 describeScenario();
 speedOut.value = `${speedIn.value}×`;
 pause();
