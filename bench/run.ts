@@ -13,12 +13,13 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { parseBytes, fmtBytes, round, ratio } from './lib/util.js';
+import { parseBytes, fmtBytes, round, ratio, gbps } from './lib/util.js';
 import { synackBulk, kernelBulk } from './benches/bulk.js';
 import { synackRr, kernelRr, synackCrr, kernelCrr } from './benches/rr.js';
 import { connsBench } from './benches/conns.js';
 import { lossBench } from './benches/loss.js';
 import { tunBench } from './benches/tun.js';
+import { netApiBulk, netApiRr } from './lib/netapi.js';
 
 const ALL = ['bulk', 'crr', 'rr', 'conns', 'loss', 'tun'] as const;
 type BenchName = (typeof ALL)[number];
@@ -119,10 +120,18 @@ export async function runBenches(o: BenchOptions, log: (s: string) => void): Pro
         cpu_ratio: ratio(kernel.cpuSeconds, s.cpuSeconds),
         segments: s.segments, retransmits: s.retrans,
       };
+      // The same through stack.net (Node-compatible sockets) on a virtual Network, a quarter
+      // of the bytes (it is the slower path; the figure is a rate).
+      const netBytes = Math.max(1024 * 1024, Math.floor(o.bytes / 4));
+      const n = await netApiBulk(netBytes, mtu);
+      Object.assign(bulk[`mtu${mtu}`] as object, {
+        synack_net_gbps: round(n.gbps), synack_net_ratio: ratio(n.gbps, kernel.gbps), synack_net_bytes: n.bytes, synack_net_cpu_s: round(n.cpuSeconds),
+      });
       rows.push([`bulk ${fmtBytes(o.bytes)} MTU ${mtu}`, `${round(s.gbps)} Gbit/s`, `${round(kernel.gbps)} Gbit/s`, `${ratio(s.gbps, kernel.gbps)}`, `wall ${round(s.seconds)} s vs ${round(kernel.seconds)} s; CPU ${round(s.cpuSeconds)} s vs ${round(kernel.cpuSeconds)} s (ratio ${ratio(kernel.cpuSeconds, s.cpuSeconds)}); ${s.segments} segs`]);
+      rows.push([`  same via stack.net, ${fmtBytes(netBytes)}`, `${round(n.gbps)} Gbit/s`, `${round(kernel.gbps)} Gbit/s`, `${ratio(n.gbps, kernel.gbps)}`, `wall ${round(n.seconds)} s; CPU ${round(n.cpuSeconds)} s (${round(gbps(n.bytes, n.cpuSeconds))} Gbit/s per CPU s vs kernel ${round(gbps(kernel.bytes, kernel.cpuSeconds))})`]);
     }
     result.bulk = bulk;
-    notes.push('bulk: synack<->synack over a SimLink (delay 0, checksum offload, virtual time driven synchronously; wall clock); kernel = Node net over 127.0.0.1 (kernel MTU 65536), same process, same bytes.');
+    notes.push('bulk: synack<->synack over a SimLink (delay 0, checksum offload, virtual time driven synchronously, socket layer; wall clock); "via stack.net" = the Node-compatible API on a virtual Network driven by Network.until; kernel = Node net over 127.0.0.1 (kernel MTU 65536), same process, same bytes.');
   }
 
   if (has('crr')) {
@@ -147,7 +156,10 @@ export async function runBenches(o: BenchOptions, log: (s: string) => void): Pro
       synack_round_trips: s.roundTrips, kernel_round_trips: k.roundTrips,
       synack_cpu_us: round(s.cpuUs), kernel_cpu_us: round(k.cpuUs), cpu_ratio: ratio(s.cpuUs, k.cpuUs),
     };
+    const n = await netApiRr(o.rrWindowMs);
+    Object.assign(result.rr as object, { synack_net_us: round(n.us), synack_net_ratio: ratio(n.us, k.us), synack_net_cpu_us: round(n.cpuUs) });
     rows.push(['rr (1-byte ping-pong)', `${round(s.us)} us`, `${round(k.us)} us`, `${ratio(s.us, k.us)}`, `CPU ${round(s.cpuUs)} us vs ${round(k.cpuUs)} us per round trip (ratio ${ratio(s.cpuUs, k.cpuUs)}); ${s.roundTrips} vs ${k.roundTrips} round trips (lower is better)`]);
+    rows.push(['  same via stack.net', `${round(n.us)} us`, `${round(k.us)} us`, `${ratio(n.us, k.us)}`, `CPU ${round(n.cpuUs)} us per round trip; ${n.roundTrips} round trips`]);
   }
 
   if (has('conns')) {

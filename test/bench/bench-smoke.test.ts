@@ -27,12 +27,15 @@ test('bench --quick --json: every bench but tun gives the documented figures', (
     positive(j.bulk[mtu].kernel_gbps, `bulk.${mtu}.kernel_gbps`);
     positive(j.bulk[mtu].ratio, `bulk.${mtu}.ratio`);
     assert.equal(j.bulk[mtu].bytes, 1024 * 1024, 'every byte arrived');
+    positive(j.bulk[mtu].synack_net_gbps, `bulk.${mtu}.synack_net_gbps (stack.net)`);
+    assert.ok(j.bulk[mtu].synack_net_bytes >= 1024 * 1024, 'stack.net carried every byte');
   }
   positive(j.crr.synack_per_s, 'crr.synack_per_s');
   positive(j.crr.kernel_per_s, 'crr.kernel_per_s');
   assert.equal(j.crr.synack_error, undefined, 'synack crr ran without error');
   positive(j.rr.synack_us, 'rr.synack_us');
   positive(j.rr.kernel_us, 'rr.kernel_us');
+  positive(j.rr.synack_net_us, 'rr.synack_net_us (stack.net)');
   positive(j.conns.bytes_per_conn, 'conns.bytes_per_conn');
   assert.ok(j.conns.max_conns >= 1, 'conns opened');
   positive(j.loss.goodput_mbps, 'loss.goodput_mbps');
