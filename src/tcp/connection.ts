@@ -113,6 +113,7 @@ export class Connection implements TcpConnection {
   // Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2).
   private ackNow = false;
   private bytesSinceAck = 0;
+  private segsSinceAck = 0;
   private dsack: [number, number] | undefined;
 
   // RFC 5961 7: challenge ACK rate limit.
@@ -305,6 +306,7 @@ export class Connection implements TcpConnection {
     if (ackOn) {
       this.ackNow = false;
       this.bytesSinceAck = 0;
+      this.segsSinceAck = 0;
       this.lastAckSent = this.rcvNxt;
       this.dsack = undefined;
       this.cancelTimer('delayed-ack');
@@ -449,9 +451,12 @@ export class Connection implements TcpConnection {
     const before = this.rcvWnd();
     const out = this.rcvBuf.read(max);
     if (out && isSynchronized(this.state) && !this.finReceived) {
-      // Send a window update when the window at least doubles and passes the SWS threshold.
+      // Send a window update when the window at least doubles (Linux tcp_cleanup_rbuf) or opens
+      // by two segments and a quarter of the buffer (FreeBSD tcp_output). candidateWindow()
+      // already holds receiver SWS avoidance.
       const cand = this.candidateWindow();
-      if (cand > before && cand >= 2 * before) this.sendAck(now);
+      const inc = cand - before;
+      if (inc > 0 && (cand >= 2 * before || (inc >= 2 * this.rcvMss && inc >= this.config.rcvBuf / 4))) this.sendAck(now);
     }
     return out;
   }
@@ -1155,9 +1160,20 @@ export class Connection implements TcpConnection {
         const adv = this.rcvBuf.write(seq, data, this.rcvNxt);
         this.rcvNxt = add(this.rcvNxt, adv);
         this.bytesSinceAck += adv;
+        this.segsSinceAck++;
         this.ev({ type: 'readable' });
         // ACK at once when a hole was filled, else at least every second full-sized segment.
-        if (hadHoles || this.config.delayedAck === 0 || this.bytesSinceAck >= 2 * this.rcvMss) this.ackNow = true;
+        // RFC 9293 3.8.6.3: at least every second full-sized segment; like FreeBSD we count
+        // every second segment of any size. A D-SACK to report also goes out at once.
+        if (
+          hadHoles ||
+          this.dsack !== undefined ||
+          this.config.delayedAck === 0 ||
+          this.segsSinceAck >= 2 ||
+          this.bytesSinceAck >= 2 * this.rcvMss
+        ) {
+          this.ackNow = true;
+        }
         else if (!this.armed('delayed-ack')) this.setTimer('delayed-ack', now + this.config.delayedAck);
       } else {
         // Out of order: hold it (SHLD-31) and ACK at once (RFC 5681 4.2), with SACK blocks.
@@ -1170,7 +1186,10 @@ export class Connection implements TcpConnection {
     if (fin) {
       const finAt = add(seq, data.length);
       if (finAt === this.rcvNxt) this.processFin(now);
-      else this.rcvFinSeq = finAt; // after a hole: processed once the hole fills
+      else {
+        this.rcvFinSeq = finAt; // after a hole: processed once the hole fills
+        this.ackNow = true;
+      }
     } else if (this.rcvFinSeq !== undefined && this.rcvFinSeq === this.rcvNxt) {
       this.processFin(now);
     }
@@ -1255,7 +1274,8 @@ export class Connection implements TcpConnection {
     let flags = ACK;
     // PSH on the last segment of the queued data, and (like Linux) on the last segment a full
     // window lets out.
-    if (len > 0 && (off + len === this.sndBuf.length || off + len >= Math.min(this.sndWnd, this.cc.cwnd))) flags |= PSH;
+    const wnd = Math.min(this.sndWnd, this.cc.cwnd);
+    if (len > 0 && (off + len === this.sndBuf.length || (off < wnd && off + len >= wnd))) flags |= PSH;
     if (fin) flags |= FIN;
     const seq = this.sndNxt;
     const isRtx = lt(seq, this.sndMax);

@@ -121,7 +121,7 @@ test('ESTABLISHED: zero window -> persist probes with back-off, then data flows'
   const t1 = b.c.nextDeadline();
   assert.equal(t1, 200);
   b.c.onTimer(t1);
-  expectSegs(b, [{ flags: 'P.', seq: L + 1, len: 1 }]);
+  expectSegs(b, [{ flags: '.', seq: L + 1, len: 1 }]);
   // The peer still has no room: it ACKs without taking the byte.
   b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, window: 0 }), 250);
   expectNothing(b);
@@ -177,4 +177,34 @@ test('ESTABLISHED: send buffer full -> partial accept, writable after ACK', () =
   b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1001, flags: ACK }), 5);
   assert.equal(b.c.writableBytes, 1000);
   assert.equal(b.sink.ofType('writable').length, 1);
+});
+
+test('ESTABLISHED: every second segment is ACKed at once, whatever its size (FreeBSD delack)', () => {
+  const b = established({ delayedAck: 100 }, MSS);
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: 1 }), 0);
+  expectNothing(b);
+  b.c.segmentArrives(seg({ seq: R + 2, ack: L + 1, flags: ACK, payload: 2 }), 1);
+  expectSegs(b, [{ flags: '.', seq: L + 1, ack: R + 4 }]);
+});
+
+test('ESTABLISHED: a FIN after a hole is ACKed at once (with its SACK block)', () => {
+  const b = established({ delayedAck: 100, sack: true }, { ...MSS, sackPermitted: true });
+  b.c.segmentArrives(seg({ seq: R + 16, ack: L + 1, flags: ACK, payload: 16 }), 0);
+  expectSegs(b, [{ flags: '.', seq: L + 1, ack: R + 1 }]);
+  b.c.segmentArrives(seg({ seq: R + 32, ack: L + 1, flags: ACK | FIN }), 1);
+  const [a] = expectSegs(b, [{ flags: '.', seq: L + 1, ack: R + 1 }]);
+  assert.deepEqual(a.options.sack, [[R + 16, R + 32]]);
+  expectState(b, 'ESTABLISHED');
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: 15 }), 2);
+  expectSegs(b, [{ flags: '.', seq: L + 1, ack: R + 33 }]);
+  expectState(b, 'CLOSE-WAIT');
+});
+
+test('ESTABLISHED: reading half the buffer sends a window update', () => {
+  const b = established({ rcvBuf: 64000 }, MSS);
+  for (let i = 0; i < 32; i++) b.c.segmentArrives(seg({ seq: R + 1 + i * 1000, ack: L + 1, flags: ACK, payload: 1000 }), 1);
+  b.sink.clear();
+  b.c.receive(32000, 2);
+  const [u] = expectSegs(b, [{ flags: '.', seq: L + 1, ack: R + 32001 }]);
+  assert.equal(u.window, 64000);
 });

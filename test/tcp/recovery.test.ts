@@ -57,9 +57,9 @@ test('ESTABLISHED: limited transmit: each of the first two duplicate ACKs sends 
   b.c.send(new Uint8Array(13000), 0);
   assert.equal(b.sink.take().length, 10, 'initial window: 10 segments of the negotiated MSS');
   b.c.segmentArrives(ack(L + 1), 10);
-  expectSegs(b, [{ flags: 'P.', seq: L + 10001, len: 1000 }]);
+  expectSegs(b, [{ flags: '.', seq: L + 10001, len: 1000 }]);
   b.c.segmentArrives(ack(L + 1), 11);
-  expectSegs(b, [{ flags: 'P.', seq: L + 11001, len: 1000 }]);
+  expectSegs(b, [{ flags: '.', seq: L + 11001, len: 1000 }]);
   b.c.segmentArrives(ack(L + 1), 12);
   expectSegs(b, [{ flags: '.', seq: L + 1, len: 1000 }]);
   assert.equal(b.sink.ofType('retransmit')[0].cause, 'fast');
