@@ -227,3 +227,39 @@ test('lab server: MIME types, 404, no escape from lab/dist, 127.0.0.1', async ()
     await server.close();
   }
 });
+
+test('synack lab --port 0: prints its URL, serves the page, stops cleanly on SIGINT; a busy port is an error', { timeout: 60_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['bin/synack.js', 'lab', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    const url = await new Promise<string>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no URL printed: ${out}`)), 45_000);
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          ok(m[0]);
+        }
+      });
+      child.on('exit', (code) => fail(new Error(`exited ${code}: ${out}`)));
+    });
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /synack lab/);
+    // The same port again: refused with a clear message and exit code 1.
+    const port = new URL(url).port;
+    const again = spawn(process.execPath, ['bin/synack.js', 'lab', '--port', port], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    again.stderr.on('data', (d) => (err += d));
+    const code2 = await new Promise<number | null>((ok) => again.on('exit', ok));
+    assert.equal(code2, 1);
+    assert.match(err, /in use/);
+    const exited = new Promise<number | null>((ok) => child.on('exit', ok));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+});
