@@ -187,14 +187,11 @@ export function createLadder(container: HTMLElement): LadderView {
   }
 
   function show(cursor: number): void {
-    let nowEl: SVGElement | null = null;
     for (const s of shown) {
       const vis = cursor >= s.from;
       s.el.classList.toggle('future', !vis);
       s.el.classList.toggle('flight', vis && s.done !== undefined && cursor < s.done);
-      const now = s.idxs.includes(cursor);
-      s.el.classList.toggle('now', now);
-      if (now && !nowEl) nowEl = s.el;
+      s.el.classList.toggle('now', s.idxs.includes(cursor));
     }
     // Keep the current row in view inside the scrolling container.
     if (cursor >= 0 && rowOf[cursor] !== undefined) {
@@ -205,7 +202,6 @@ export function createLadder(container: HTMLElement): LadderView {
       const c = container;
       if (yPx < c.scrollTop + 20 || yPx > c.scrollTop + c.clientHeight - 40) c.scrollTop = Math.max(0, yPx - c.clientHeight / 2);
     } else container.scrollTop = 0;
-    void nowEl;
   }
 
   return { svg, render, show };
