@@ -88,12 +88,24 @@ export function createLadder(container: HTMLElement): LadderView {
     el('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'ladder-head' }, m);
 
     // Time labels, once per row.
+    // Rows are evenly spaced whatever the time between them, so long quiet spells (an RTO,
+    // 2MSL in TIME-WAIT) get a marker saying how long.
     const seenRow = new Set<number>();
+    let prevT = NaN;
     evs.forEach((e, i) => {
       if (!drawn(e) || seenRow.has(rowOf[i])) return;
       seenRow.add(rowOf[i]);
+      const gap = e.t - prevT;
+      if (gap >= 1000) {
+        const g = el('g', { class: 'gap' }, timeLayer);
+        const yy = y(i) - ROW / 2;
+        const txt = el('text', { x: 8, y: yy + 4, class: 'gap-label' }, g);
+        txt.textContent = `⋮ ${gap >= 10_000 ? (gap / 1000).toFixed(0) : (gap / 1000).toFixed(1)} s later`;
+        shown.push({ el: g, from: i, idxs: [] });
+      }
+      prevT = e.t;
       const t = el('text', { x: 8, y: y(i) + 4, class: 'time' }, timeLayer);
-      t.textContent = `${+e.t.toFixed(3)} ms`;
+      t.textContent = e.t >= 10_000 ? `${+(e.t / 1000).toFixed(3)} s` : `${+e.t.toFixed(3)} ms`;
       shown.push({ el: t, from: i, idxs: [i] });
     });
 
