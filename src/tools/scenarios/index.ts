@@ -348,10 +348,12 @@ const DEFS: ScenarioDef[] = [
         if (ctx.lossless) {
           const segs = wireSegments(w.events());
           const syns = segs.filter((x) => x.flags.includes('S')).map(segLine);
-          ctx.expect(
-            syns.join(' | ') === 'client S 0 len 0 | server S 0 len 0 | client S. 0 ack 1 len 0 | server S. 0 ack 1 len 0',
-            `SYNs cross, then two SYN-ACKs: ${syns.join(' | ')}`,
-          );
+          // Figure 8: the SYNs cross (both sent before either arrives), then each side answers
+          // from SYN-RECEIVED with a SYN-ACK carrying its original ISN.
+          const crossed = syns.length === 4 && syns.slice(0, 2).sort().join(' | ') === 'client S 0 len 0 | server S 0 len 0' &&
+            syns.slice(2).sort().join(' | ') === 'client S. 0 ack 1 len 0 | server S. 0 ack 1 len 0';
+          const s0 = segs.filter((x) => x.flags === 'S');
+          ctx.expect(crossed && s0.length === 2 && s0[0].t === s0[1].t, `SYNs cross, then two SYN-ACKs: ${syns.join(' | ')}`);
         }
       };
     },
@@ -377,13 +379,18 @@ const DEFS: ScenarioDef[] = [
         ctx.expectStates('client', [...HANDSHAKE_CLIENT, 'FIN-WAIT-1', 'CLOSING', 'TIME-WAIT', 'CLOSED']);
         ctx.expectStates('server', [...HANDSHAKE_SERVER, 'FIN-WAIT-1', 'CLOSING', 'TIME-WAIT', 'CLOSED']);
         if (ctx.lossless) {
-          const r = findInOrder(wireSegments(w.events()), [
-            ['client', 'F.', 1, 1, 0],
-            ['server', 'F.', 1, 1, 0],
-            ['client', '.', 2, 2, 0],
-            ['server', '.', 2, 2, 0],
-          ]);
-          ctx.expect(r.ok, `crossing FINs, then ACKs (missing ${r.missing})`);
+          // The FINs cross: each side sends FIN (acking only the peer's SYN), then ACKs the
+          // peer's FIN from CLOSING.
+          const segs = wireSegments(w.events());
+          for (const h of ['client', 'server'] as const) {
+            const r = findInOrder(segs, [
+              [h, 'F.', 1, 1, 0],
+              [h, '.', 2, 2, 0],
+            ]);
+            ctx.expect(r.ok, `${h}: FIN then ACK of the peer's FIN (missing ${r.missing})`);
+          }
+          const fins = segs.filter((x) => x.flags.includes('F'));
+          ctx.expect(fins.length === 2 && fins[0].t === fins[1].t, 'both FINs sent at the same instant');
         }
       };
     },
@@ -777,7 +784,7 @@ export function runScenario(name: string, opts: ScenarioOptions = {}): ScenarioR
     (failures.length ? `; failed: ${failures.join('; ')}` : '');
   return {
     events: w.events(),
-    pcapng: w.pcap.toBytes(),
+    pcapng: w.pcap.toPcapng(),
     hosts: ['client', 'server'],
     ok,
     summary,

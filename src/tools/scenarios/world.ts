@@ -5,7 +5,7 @@
 // the host's BSD-like socket layer. Browser-safe: no node: imports.
 import { VirtualScheduler } from '../../sim/scheduler.js';
 import { SimLink } from '../../link/sim-link.js';
-import { PcapngWriter, tapPort } from '../../link/pcapng.js';
+import { LinkCapture } from './capture.js';
 import type { LinkPort } from '../../link/types.js';
 import { HostStack } from '../../stack/host.js';
 import { SocketError, type Errno, type SocketEventName } from '../../stack/types.js';
@@ -40,7 +40,7 @@ interface Filter {
 export class World {
   readonly sched = new VirtualScheduler();
   readonly rec = new TraceRecorder();
-  readonly pcap: PcapngWriter;
+  readonly pcap: LinkCapture;
   readonly link: SimLink;
   readonly client: HostStack;
   readonly server: HostStack;
@@ -48,7 +48,7 @@ export class World {
 
   constructor(readonly opts: WorldOptions) {
     const sink = this.rec.sink;
-    this.pcap = new PcapngWriter({ clock: this.sched, application: 'synack scenario' });
+    this.pcap = new LinkCapture(this.sched, 'client eth0');
     this.link = new SimLink({
       scheduler: this.sched,
       seed: opts.seed,
@@ -64,7 +64,7 @@ export class World {
     this.server = mk('server', opts.serverTcp);
     // Capture point: the client's interface, as `tcpdump -i eth0` on the client would see it
     // (packets the client sent, lost or not, and packets that reached it).
-    const clientPort = tapPort(this.filtered('client', this.link.a), this.pcap, 'client eth0');
+    const clientPort = this.pcap.tap(this.filtered('client', this.link.a));
     this.client.addInterface({ name: 'eth0', port: clientPort, addresses: [`${CLIENT_ADDR}/24`] });
     this.server.addInterface({ name: 'eth0', port: this.filtered('server', this.link.b), addresses: [`${SERVER_ADDR}/24`] });
   }
@@ -235,15 +235,19 @@ export class AppSocket {
     return this.w.host(this.hostName);
   }
 
+  private connId: string | undefined;
+
   /** Trace id of the connection, like the host's ("10.0.0.1:40000>10.0.0.2:80"). */
   get conn(): string | undefined {
+    if (this.connId !== undefined || !this.fdOpen) return this.connId;
     try {
       const l = this.host.sockets.localAddress(this.fd);
       const r = this.host.sockets.remoteAddress(this.fd);
-      return `${l.addr}:${l.port}>${r.addr}:${r.port}`;
+      this.connId = `${l.addr}:${l.port}>${r.addr}:${r.port}`;
     } catch {
       return undefined;
     }
+    return this.connId;
   }
 
   /** Everything read, concatenated. */
@@ -344,6 +348,9 @@ export class AppSocket {
     if (this.paused || !this.fdOpen) return;
     const s = this.host.sockets;
     for (;;) {
+      // Only read when poll says so: an EAGAIN is an exception, and a bulk run would throw
+      // thousands of them.
+      if (!s.poll(this.fd).readable) return;
       let d: Uint8Array;
       try {
         d = s.read(this.fd, 1 << 20);
@@ -380,6 +387,8 @@ export class AppSocket {
     if (st === 'SYN-SENT' || st === 'SYN-RECEIVED') return; // 'connect' will pump
     while (this.out.length) {
       const b = this.out[0];
+      const p = s.poll(this.fd);
+      if (!p.writable && !p.error) return; // send buffer full: 'writable' follows
       let n: number;
       try {
         n = s.write(this.fd, this.outOff ? b.subarray(this.outOff) : b);
