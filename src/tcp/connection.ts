@@ -88,6 +88,8 @@ export class Connection implements TcpConnection {
   private rcvFinSeq: number | undefined;
   private finReceived = false;
   private passive = false;
+  /** Text that came with the peer's SYN in a simultaneous open, for after ESTABLISHED. */
+  private synText: Uint8Array | undefined;
   private wasFull = false;
 
   private readonly rtt: RttEstimator;
@@ -706,6 +708,9 @@ export class Connection implements TcpConnection {
     this.sndWl1 = seg.seq;
     this.sndWl2 = 0;
     this.setState('SYN-RECEIVED', 'rcv SYN');
+    // "If there are other controls or text in the segment, queue them for processing after the
+    // ESTABLISHED state has been reached": the text is kept (a FIN is not; it comes again).
+    if (seg.payload.length > 0) this.synText = seg.payload.slice(0, Math.min(seg.payload.length, this.rcvBuf.space));
     this.timing = false;
     this.output(SYN | ACK, this.iss, EMPTY, now);
     this.setTimer('retransmit', now + this.rtt.rto);
@@ -836,6 +841,11 @@ export class Connection implements TcpConnection {
         if (this.state === 'SYN-RECEIVED') {
           this.setState('ESTABLISHED', 'rcv ACK of SYN');
           if (this.finQueued) this.setState('FIN-WAIT-1', 'user CLOSE');
+          if (this.synText) {
+            const text = this.synText;
+            this.synText = undefined;
+            this.processText(add(this.irs, 1), text, false, seg, now);
+          }
         }
       } else {
         this.sendReset(seg);
@@ -900,6 +910,7 @@ export class Connection implements TcpConnection {
     this.rcvNxt = this.irs = 0;
     this.rcvAdvEdge = 0;
     this.finQueued = false;
+    this.synText = undefined;
     this.setState('LISTEN', cause);
   }
 
@@ -1127,6 +1138,8 @@ export class Connection implements TcpConnection {
       // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: a FIN has been received; ignore the text.
       // A retransmitted FIN still gets an ACK (and in TIME-WAIT restarts 2 MSL).
       if (fin || data.length > 0) this.ackNow = true;
+      // TIME-WAIT: like FreeBSD (tcp_twcheck), answer anything but an exact duplicate ACK.
+      if (this.state === 'TIME-WAIT' && (seg.flags !== ACK || seg.seq !== this.rcvNxt || seg.ack !== this.sndMax)) this.ackNow = true;
       if (fin && this.state === 'TIME-WAIT') this.setTimer('time-wait', now + 2 * this.config.msl);
       return;
     }

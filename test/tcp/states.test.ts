@@ -278,3 +278,26 @@ test('any synchronized state: user ABORT -> CLOSED, snd RST', () => {
   expectState(b, 'CLOSED');
   expectSegs(b, [{ flags: 'R', seq: L + 1 }]);
 });
+
+test('TIME-WAIT: rcv in-window ACK that is not an exact duplicate -> snd ACK (FreeBSD tcp_twcheck)', () => {
+  const b = timeWait();
+  b.c.segmentArrives(seg({ seq: R + 3, ack: L + 2, flags: ACK }), 1100);
+  expectSegs(b, [{ flags: '.', seq: L + 2, ack: R + 2 }]);
+  b.c.segmentArrives(seg({ seq: R + 2, ack: L + 2, flags: ACK }), 1200);
+  expectNothing(b);
+  expectState(b, 'TIME-WAIT');
+});
+
+test('SYN-SENT: rcv SYN with data (simultaneous open) -> text kept until ESTABLISHED', () => {
+  const b = make();
+  b.c.openActive(0);
+  b.sink.clear();
+  b.c.segmentArrives(seg({ seq: R, flags: SYN | FIN, payload: 3 }), 100);
+  expectState(b, 'SYN-RECEIVED');
+  expectSegs(b, [{ flags: 'S.', seq: L, ack: R + 1 }]);
+  assert.equal(b.c.readableBytes, 0);
+  b.c.segmentArrives(seg({ seq: R + 4, ack: L + 1, flags: ACK }), 101);
+  expectState(b, 'ESTABLISHED');
+  assert.equal(b.c.readableBytes, 3);
+  assert.equal(b.c.status().rcvNxt, R + 4, 'the FIN was not kept');
+});
