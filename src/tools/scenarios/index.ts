@@ -314,7 +314,7 @@ const DEFS: ScenarioDef[] = [
         ctx.expectStates('client', [...HANDSHAKE_CLIENT, 'FIN-WAIT-1', 'TIME-WAIT', 'CLOSED']);
         ctx.expectStates('server', [...HANDSHAKE_SERVER, ...PASSIVE_CLOSE]);
         const tw = w.rec.events.find((e) => e.type === 'state' && e.host === 'client' && e.to === 'TIME-WAIT');
-        ctx.expect(!!tw && tw.type === 'state' && tw.from === 'FIN-WAIT-1', 'client: FIN-WAIT-1 -> TIME-WAIT directly');
+        if (ctx.lossless) ctx.expect(!!tw && tw.type === 'state' && tw.from === 'FIN-WAIT-1', 'client: FIN-WAIT-1 -> TIME-WAIT directly');
         if (ctx.lossless) {
           const r = findInOrder(wireSegments(w.events()), [
             ['client', 'F.', 1, 1, 0],
@@ -370,9 +370,10 @@ const DEFS: ScenarioDef[] = [
       w.at(0, () => {
         c = connect(w, 'client', SERVER_ADDR, SERVER_PORT);
       });
-      w.at(500, () => {
+      // Once the server has accepted (both ends ESTABLISHED), both close at the same instant.
+      l.onAccept = (s) => w.after(100, () => {
         c.close();
-        l.accepted[0]?.close();
+        s.close();
       });
       return () => {
         ctx.expect(l.accepted.length === 1, 'server accepted');
@@ -495,6 +496,11 @@ const DEFS: ScenarioDef[] = [
           w.note('server', `read() failed: ${code}`);
           s.close();
         };
+        // A late reply: if the RST was lost on the way, this data makes the client's host answer
+        // with another RST (there is no connection any more), so the server learns anyway.
+        w.after(500, () => {
+          if (s.isOpen && !s.error) s.write('late reply');
+        });
       };
       let c!: AppSocket;
       w.at(0, () => {
@@ -506,7 +512,7 @@ const DEFS: ScenarioDef[] = [
       });
       return () => {
         ctx.expect(srv?.error === 'ECONNRESET', `server error ECONNRESET (got ${srv?.error})`);
-        ctx.expect(srv?.received === 100, `server read the 100 bytes before the RST (${srv?.received})`);
+        if (ctx.lossless) ctx.expect(srv?.received === 100, `server read the 100 bytes before the RST (${srv?.received})`);
         ctx.fact(`server error ${srv?.error}`);
         ctx.expectStates('client', [...HANDSHAKE_CLIENT, 'CLOSED']);
         ctx.expectStates('server', [...HANDSHAKE_SERVER, 'CLOSED']);
@@ -598,7 +604,7 @@ const DEFS: ScenarioDef[] = [
           ctx.expect(r.ok, `SYN, SYN-ACK, RST (missing ${r.missing})`);
         }
         const back = w.rec.events.find((e) => e.type === 'state' && e.host === 'server' && e.from === 'SYN-RECEIVED');
-        ctx.expect(!!back && back.type === 'state' && back.to === 'LISTEN', 'server: SYN-RECEIVED -> LISTEN');
+        if (ctx.lossless) ctx.expect(!!back && back.type === 'state' && back.to === 'LISTEN', 'server: SYN-RECEIVED -> LISTEN');
       };
     },
   },
@@ -660,9 +666,11 @@ const DEFS: ScenarioDef[] = [
         const got = srv?.data() ?? new Uint8Array(0);
         ctx.expect(got.length === body.length && equalBytes(got, body), `server received all ${body.length} bytes (${got.length})`);
         const zeroWins = w.sent('server').filter((s) => s.win === 0 && !s.flags.includes('R')).length;
-        ctx.expect(zeroWins > 0, `server advertised a zero window (${zeroWins} segments)`);
+        // With random loss a slow handshake may outlast the pause; the window checks are for
+        // lossless runs, delivery is checked always.
+        if (ctx.lossless) ctx.expect(zeroWins > 0, `server advertised a zero window (${zeroWins} segments)`);
         const persist = w.rec.events.filter((e) => e.type === 'timer' && e.host === 'client' && e.timer === 'persist' && e.action === 'fire').length;
-        ctx.expect(persist > 0, `client's persist timer fired (${persist} times)`);
+        if (ctx.lossless) ctx.expect(persist > 0, `client's persist timer fired (${persist} times)`);
         ctx.fact(`${zeroWins} zero-window segments, ${persist} persist probes, ${got.length} bytes delivered`);
         ctx.expectStates('client', [...HANDSHAKE_CLIENT, ...ACTIVE_CLOSE]);
         ctx.expectStates('server', [...HANDSHAKE_SERVER, ...PASSIVE_CLOSE]);
