@@ -64,17 +64,15 @@ export function sha256(data: Uint8Array | string): string {
 
 /** Deterministic pseudo-random bytes (a test's payload). */
 export function patternBytes(n: number, seed = 1): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    x ^= x << 13; x >>>= 0;
+  const w = new Int32Array((n + 3) >> 2);
+  let x = (seed * 2654435761) | 0 || 1;
+  for (let i = 0; i < w.length; i++) {
+    x ^= x << 13;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    b.writeUInt32LE(x, i);
+    x ^= x << 5;
+    w[i] = x;
   }
-  for (; i < n; i++) b[i] = i & 0xff;
-  return b;
+  return Buffer.from(w.buffer, 0, n);
 }
 
 export interface RunResult {

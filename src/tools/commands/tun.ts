@@ -27,21 +27,14 @@ export function* payloadChunks(n: number, chunkSize = 65536): Generator<Buffer> 
   let x = 0x2545f491;
   for (let off = 0; off < n; off += chunkSize) {
     const len = Math.min(chunkSize, n - off);
-    const b = Buffer.allocUnsafe(len);
-    let i = 0;
-    for (; i + 4 <= len; i += 4) {
+    const w = new Int32Array((len + 3) >> 2);
+    for (let i = 0; i < w.length; i++) {
       x ^= x << 13;
       x ^= x >>> 17;
       x ^= x << 5;
-      b.writeInt32LE(x | 0, i);
+      w[i] = x;
     }
-    for (; i < len; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      b[i] = x & 0xff;
-    }
-    yield b;
+    yield Buffer.from(w.buffer, 0, len);
   }
 }
 
