@@ -47,6 +47,11 @@ export interface HostCounters {
   listenDrops: number;
   /** Half-open (SYN) queue full. */
   synQueueOverflows: number;
+  /** SYN cookies (stack/syncookies.ts): cookie SYN,ACKs sent, valid cookie ACKs (connection
+   *  created), ACKs that failed the check while cookies were in use (LINUX_MIB_SYNCOOKIES*). */
+  syncookiesSent: number;
+  syncookiesRecv: number;
+  syncookiesFailed: number;
   /** TIME-WAIT connections replaced by a new SYN (RFC 6191 / RFC 1122 4.2.2.13). */
   timeWaitRecycled: number;
   /** Orphaned FIN-WAIT-2 connections forgotten after limits.finWait2Timeout. */
@@ -92,6 +97,9 @@ export function newCounters(): HostCounters {
     listenOverflows: 0,
     listenDrops: 0,
     synQueueOverflows: 0,
+    syncookiesSent: 0,
+    syncookiesRecv: 0,
+    syncookiesFailed: 0,
     timeWaitRecycled: 0,
     finWait2Timeouts: 0,
     drops: {},
@@ -158,6 +166,9 @@ export function formatNetstat(c: CounterSnapshot): string {
   line(c.listenOverflows, 'times the listen queue of a socket overflowed');
   line(c.listenDrops, 'SYNs to LISTEN sockets dropped');
   line(c.synQueueOverflows, 'times the SYN queue of a socket overflowed');
+  line(c.syncookiesSent, 'SYN cookies sent');
+  line(c.syncookiesRecv, 'SYN cookies received');
+  line(c.syncookiesFailed, 'invalid SYN cookies received');
   line(c.tcpChallengeAcks, 'challenge ACKs sent');
   line(c.tcpChallengeAcksSuppressed, 'challenge ACKs suppressed by the rate limit');
   line(c.timeWaitRecycled, 'TIME-WAIT connections recycled by a new SYN');

@@ -42,6 +42,7 @@ import { PortTable, isWildcard, type PortUser } from './ports.js';
 import { newCounters, emptyByState, formatNetstat, type HostCounters, type CounterSnapshot } from './counters.js';
 import { SocketError, type Errno } from './types.js';
 import { Sockets } from './sockets.js';
+import { SynCookies, deriveCookieKey } from './syncookies.js';
 
 export interface HostLimits {
   /** Open file descriptors (EMFILE beyond). Default 65536. */
@@ -97,7 +98,10 @@ export interface HostStackOptions {
   limits?: Partial<HostLimits>;
   /** Connection factory (default: tcp/connection.ts). */
   createConnection?: (init: ConnectionInit) => TcpConnection;
-  synCookies?: SynCookieHook;
+  /** SYN cookies when a listener's SYN queue is full (stack/syncookies.ts; true = the built-in
+   *  RFC 4987 cookies, like Linux tcp_syncookies=1). Default off: overflowing SYNs are dropped
+   *  and counted (syn-queue-full). */
+  synCookies?: SynCookieHook | boolean;
   /** A SYN for a 4-tuple in TIME-WAIT with a sequence number above the old RCV.NXT reopens the
    *  connection when a listener is there (RFC 6191 / RFC 1122 4.2.2.13, as Linux and FreeBSD's
    *  tcp_twcheck do). false: the TIME-WAIT connection processes it (RFC 9293 3.10.7.4). Default
@@ -174,6 +178,8 @@ export class ConnEntry implements HeapItem, PortUser {
   orphanDeadline = Infinity;
   /** Gone from the tables (after 'closed', or discarded). */
   removed = false;
+  /** Segments the connection emits are not sent (a SYN cookie child replaying the SYN). */
+  quiet = false;
   state: TcpState = 'CLOSED';
   /** Set when the connection failed; kept for the socket layer. */
   error: { code: TcpErrorCode; message: string } | null = null;
@@ -340,7 +346,6 @@ export class HostStack {
     this.name = opts.name ?? 'host';
     this.scheduler = opts.scheduler;
     this.trace = opts.trace ?? null;
-    this.synCookies = opts.synCookies ?? null;
     this.timeWaitReopen = opts.timeWaitReopen ?? true;
     this.limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
     this.tcpDefaults = { ...DEFAULT_CONFIG, ...(opts.tcp ?? {}) };
@@ -356,6 +361,8 @@ export class HostStack {
       secret[i + 3] = v & 0xff;
     }
     this.isn = new IsnGenerator(secret);
+    this.synCookies =
+      opts.synCookies === true ? new SynCookies(this, deriveCookieKey(secret)) : opts.synCookies || null;
     this.ports = new PortTable(this.rng, this.limits.ephemeralMin, this.limits.ephemeralMax);
     this.create = opts.createConnection ?? ((init) => new Connection(init));
     this.ipId = this.rng.nextU32() & 0xffff;
@@ -568,6 +575,16 @@ export class HostStack {
     return this.heap.size;
   }
 
+  /** @internal Count a host-level drop (for hooks such as SYN cookies). */
+  countDrop(layer: 'tcp', reason: string): void {
+    this.drop(layer, reason);
+  }
+
+  /** @internal Bump a host counter (for hooks such as SYN cookies). */
+  bumpCounter(name: 'syncookiesSent' | 'syncookiesRecv' | 'syncookiesFailed'): void {
+    this.c[name]++;
+  }
+
   private drop(layer: 'link' | 'ip' | 'tcp' | 'icmp' | 'host', reason: string, conn?: string): void {
     const k = `${layer}:${reason}`;
     this.c.drops[k] = (this.c.drops[k] ?? 0) + 1;
@@ -725,12 +742,12 @@ export class HostStack {
     return e;
   }
 
-  private makeConnection(e: ConnEntry, config: ConnectionConfig): void {
+  private makeConnection(e: ConnEntry, config: ConnectionConfig, iss?: number): void {
     const sink = {
       output: (seg: Segment) => this.outputSegment(e, seg),
       event: (ev: ConnEvent) => this.connEvent(e, ev),
     };
-    e.conn = this.create({ config, local: e.local, remote: e.remote, sink, iss: this.isn.next(e.local, e.remote, this.now()), now: this.now() });
+    e.conn = this.create({ config, local: e.local, remote: e.remote, sink, iss: iss ?? this.isn.next(e.local, e.remote, this.now()), now: this.now() });
   }
 
   /** Remove a connection from every table (after 'closed', or when discarding a child). */
@@ -818,6 +835,7 @@ export class HostStack {
   }
 
   private outputSegment(e: ConnEntry, seg: Segment): void {
+    if (e.quiet) return;
     if (e.routeGen !== this.routeGen || !e.route) {
       e.route = this.route(e.remote.addr, e.local.addr);
       e.routeGen = this.routeGen;
@@ -850,7 +868,8 @@ export class HostStack {
   }
 
   /** A segment not belonging to a connection (RST for a closed port). */
-  private sendRaw(family: 4 | 6, src: string, dst: string, seg: Segment): void {
+  /** @internal A segment not belonging to a connection (RST for a closed port, SYN cookie). */
+  sendRaw(family: 4 | 6, src: string, dst: string, seg: Segment): void {
     const r = this.route(dst, src);
     if (!r) {
       this.c.ipOutNoRoutes++;
@@ -1006,13 +1025,13 @@ export class HostStack {
 
   /** Create an unaccepted child connection of a listener (in the SYN queue), not yet opened.
    *  For SYN cookie implementations and the passive open above. */
-  adoptChild(l: Listener, family: 4 | 6, local: Endpoint, remote: Endpoint): ConnEntry {
+  adoptChild(l: Listener, family: 4 | 6, local: Endpoint, remote: Endpoint, iss?: number): ConnEntry {
     const e = this.newEntry(family, local, remote, l.reuseAddr, l.reusePort, false);
     e.listener = l;
     e.queue = 'syn';
     l.synQueue.add(e);
     const r = this.route(remote.addr, local.addr);
-    this.makeConnection(e, this.configFor(l.config, family, r ? r.iface.mtu : 1500, l.mssClamp));
+    this.makeConnection(e, this.configFor(l.config, family, r ? r.iface.mtu : 1500, l.mssClamp), iss);
     return e;
   }
 
