@@ -302,6 +302,8 @@ export interface SynackServer {
   stderr(): string;
   /** SIGTERM (SIGKILL after a grace period) and wait. */
   stop(): Promise<void>;
+  /** synack's connection states by count (LISTEN left out). */
+  connections(): Promise<Record<string, number>>;
 }
 
 /** Start `synack tun ... serve` in the namespace and wait until it says ready. */
@@ -324,7 +326,22 @@ export async function startSynackServer(ns: Netns, o: SynackOptions & { port: nu
       rej(new Error(`synack serve exited (${code ?? sig}) before ready:\n${err}`));
     });
   });
-  return { proc, stderr: () => err, stop: () => killAndWait(proc, 'SIGTERM', 3000) };
+  let seen = 0;
+  /** synack's own connection states (LISTEN left out), via SIGUSR1. */
+  const connections = async (): Promise<Record<string, number>> => {
+    const before = err.length;
+    process.kill(proc.pid!, 'SIGUSR1');
+    for (let i = 0; i < 200; i++) {
+      const m = /synack tun: connections (\{.*\})\n/.exec(err.slice(Math.max(before, seen)));
+      if (m) {
+        seen = err.length;
+        return JSON.parse(m[1]) as Record<string, number>;
+      }
+      await sleep(10);
+    }
+    throw new Error('synack did not report its connections');
+  };
+  return { proc, stderr: () => err, stop: () => killAndWait(proc, 'SIGTERM', 3000), connections };
 }
 
 /** Run `synack tun ... connect HOST:PORT` to completion. */
@@ -381,4 +398,15 @@ export function settleArtifacts(files: string[], keep: boolean): string[] {
 export function writeArtifact(file: string, text: string): void {
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(file, text);
+}
+
+/** Wait (up to `ms`) until synack holds no connection except in TIME-WAIT; returns its states. */
+export async function synackSettled(server: SynackServer, ms = 5000): Promise<Record<string, number>> {
+  const deadline = Date.now() + ms;
+  let c = await server.connections();
+  while (Object.keys(c).some((s) => s !== 'TIME-WAIT') && Date.now() < deadline) {
+    await sleep(100);
+    c = await server.connections();
+  }
+  return c;
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { payloadSha256 as payloadSha256Uncached } from '../../src/tools/commands/tun.js';
 import {
   artifact, interopSkipReason, Netns, patternBytes, settleArtifacts, settledSockets, sha256, startSynackServer,
-  stateCounts, subnet, uniqueName, writeArtifact, type SynackServer,
+  stateCounts, subnet, synackSettled, uniqueName, writeArtifact, type SynackServer,
 } from './helpers.js';
 
 const MB = 1_000_000;
@@ -70,6 +70,8 @@ for (const cfg of CONFIGS) {
         const c = stateCounts(rows);
         timeWaits += newConns;
         assert.deepEqual(c, { 'TIME-WAIT': timeWaits }, `kernel sockets on port 80: ${JSON.stringify(rows)}`);
+        // synack closed second (passive close): nothing left on its side.
+        assert.deepEqual(await synackSettled(server!), {}, 'synack connection states');
       };
 
       for (const size of cfg.sizes) {
@@ -166,6 +168,7 @@ for (const cfg of [{ family: 4 as const, mtu: 1500 }, { family: 6 as const, mtu:
       assert.equal(sha256(res.stdout), sha256(data));
       const rows = await settledSockets(ns, 7);
       assert.deepEqual(stateCounts(rows), { 'TIME-WAIT': 1 }, JSON.stringify(rows));
+      assert.deepEqual(await synackSettled(server), {}, 'synack connection states');
       failed = false;
     } finally {
       await server?.stop();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { payloadSha256 } from '../../src/tools/commands/tun.js';
 import {
   artifact, interopSkipReason, killAndWait, Netns, patternBytes, runSynackConnect, settleArtifacts, settledSockets,
-  sha256, sleep, startSynackServer, stateCounts, subnet, uniqueName, writeArtifact, type SynackServer,
+  sha256, sleep, startSynackServer, stateCounts, subnet, synackSettled, uniqueName, writeArtifact, type SynackServer,
 } from './helpers.js';
 
 const MB = 1_000_000;
@@ -97,6 +97,7 @@ for (const c of CASES) {
       t.diagnostic(`GET ${getSecs.toFixed(2)} s, total ${((Date.now() - started) / 1000).toFixed(2)} s; kernel drops: ${dropCounts(ns, c.family) || 'none'}`);
       const rows = await settledSockets(ns, 80, 15_000);
       assert.deepEqual(stateCounts(rows), { 'TIME-WAIT': 2 }, JSON.stringify(rows));
+      assert.deepEqual(await synackSettled(server, 15_000), {}, 'synack connection states');
       failed = false;
     } finally {
       await server?.stop();

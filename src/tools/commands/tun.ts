@@ -246,7 +246,15 @@ function serve(stack: Stack, addrs: Cidr[], port: number, mode: 'echo' | 'discar
       });
       servers.push(srv);
     }
+    // SIGUSR1: print synack's connection states (the interop tests check nothing is stuck).
+    const status = (): void => {
+      const counts: Record<string, number> = {};
+      for (const r of stack.connectionTable()) if (r.state !== 'LISTEN') counts[r.state] = (counts[r.state] ?? 0) + 1;
+      log(`synack tun: connections ${JSON.stringify(counts)}\n`);
+    };
+    process.on('SIGUSR1', status);
     const stop = (): void => {
+      process.off('SIGUSR1', status);
       for (const s of servers) s.close();
       resolve(0);
     };
