@@ -13,6 +13,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { parseBytes, fmtBytes, round, ratio, gbps } from './lib/util.js';
 import { synackBulk, kernelBulk } from './benches/bulk.js';
 import { synackRr, kernelRr, synackCrr, kernelCrr } from './benches/rr.js';
@@ -197,6 +198,17 @@ function formatTable(head: Row, rows: Row[]): string {
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** The commit measured, and whether the tree had uncommitted changes (others work in it too). */
+function revision(): { commit: string; dirty: boolean } | null {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const st = execFileSync('git', ['status', '--porcelain', '--', '../src'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return { commit, dirty: st.trim().length > 0 };
+  } catch {
+    return null;
+  }
+}
+
 export function machine(): Record<string, unknown> {
   const cpus = os.cpus();
   return {
@@ -216,11 +228,12 @@ async function main(): Promise<void> {
   };
   const started = new Date().toISOString();
   const loadAtStart = os.loadavg().map((x) => round(x));
+  const rev = revision();
   const t0 = performance.now();
   const { result, table, notes } = (await runBenches(o, log)) as { result: Record<string, unknown>; table: string; notes: string[] };
   const out = {
     ...result,
-    meta: { started, loadavg_at_start: loadAtStart, seconds: round((performance.now() - t0) / 1000), quick: o.quick, benches: o.only, machine: machine(), notes },
+    meta: { started, revision: rev, loadavg_at_start: loadAtStart, seconds: round((performance.now() - t0) / 1000), quick: o.quick, benches: o.only, machine: machine(), notes },
   };
   if (o.out) {
     mkdirSync(dirname(o.out), { recursive: true });

@@ -83,7 +83,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Kernel (child in a namespace) -> synack (this process) over TUN. */
-async function kernelToSynack(scope: Scope, mtu: number, bytes: number): Promise<{ seconds: number; bytes: number }> {
+async function kernelToSynack(scope: Scope, mtu: number, bytes: number): Promise<{ seconds: number; bytes: number; inSegs: number; outSegs: number }> {
   const ns = scope.ns();
   const link = TunLink.open({ mtu });
   try {
@@ -119,7 +119,8 @@ async function kernelToSynack(scope: Scope, mtu: number, bytes: number): Promise
     await withTimeout(Promise.race([finished, sender.done.then(() => finished)]), 300_000, `tun mtu ${mtu}`);
     await withTimeout(sender.done, 30_000, 'tun sender exit');
     sched.close();
-    return { seconds: (t1 - t0) / 1000, bytes: got };
+    const c = h.counters();
+    return { seconds: (t1 - t0) / 1000, bytes: got, inSegs: c.tcpInSegs, outSegs: c.tcpOutSegs };
   } finally {
     link.close();
   }
@@ -156,7 +157,7 @@ export async function tunBench(bytes: number, log: (s: string) => void): Promise
     const scope = new Scope();
     try {
       const k = await kernelToKernel(scope, mtu, bytes);
-      let s: { seconds: number; bytes: number } | null = null;
+      let s: { seconds: number; bytes: number; inSegs: number; outSegs: number } | null = null;
       let error: string | undefined;
       try {
         s = await kernelToSynack(scope, mtu, bytes);
@@ -165,8 +166,11 @@ export async function tunBench(bytes: number, log: (s: string) => void): Promise
       }
       const sG = s ? gbps(s.bytes, s.seconds) : NaN;
       const kG = gbps(k.bytes, k.seconds);
-      json[`mtu${mtu}`] = { synack_gbps: round(sG), kernel_gbps: round(kG), ratio: ratio(sG, kG), bytes, ...(error ? { error } : {}) };
-      rows.push([`tun ${fmtBytes(bytes)} MTU ${mtu} (kernel -> synack)`, s ? `${round(sG)} Gbit/s` : 'failed', `${round(kG)} Gbit/s`, `${ratio(sG, kG)}`, error ?? `${s ? round(s.seconds) : '-'} s vs ${round(k.seconds)} s; kernel->kernel over veth`]);
+      json[`mtu${mtu}`] = {
+        synack_gbps: round(sG), kernel_gbps: round(kG), ratio: ratio(sG, kG), bytes,
+        ...(s ? { synack_in_segs: s.inSegs, synack_out_segs: s.outSegs } : {}), ...(error ? { error } : {}),
+      };
+      rows.push([`tun ${fmtBytes(bytes)} MTU ${mtu} (kernel -> synack)`, s ? `${round(sG)} Gbit/s` : 'failed', `${round(kG)} Gbit/s`, `${ratio(sG, kG)}`, error ?? `${s ? round(s.seconds) : '-'} s vs ${round(k.seconds)} s; kernel->kernel over veth; synack got ${s?.inSegs} segs, sent ${s?.outSegs}`]);
     } catch (e) {
       json[`mtu${mtu}`] = { error: (e as Error).message };
       rows.push([`tun MTU ${mtu}`, 'failed', '', '', (e as Error).message]);

@@ -19,6 +19,11 @@ const sources = new Map<string, string[] | null>();
 /** Line of a function in its source file. tsx hands V8 transpiled code, so the profile's line
  *  numbers are not the source's: find the definition by name instead (first match). */
 function lineOf(url: string, fn: string, profLine: number): string {
+  // A compiled tree (tsc --outDir DIR): PROFILE_SRC_MAP=DIR=SRC maps DIR/x.js to SRC/x.ts.
+  const map = process.env.PROFILE_SRC_MAP?.split('=');
+  if (map && map.length === 2 && url.startsWith(`file://${map[0]}/`) && url.endsWith('.js')) {
+    url = `file://${map[1]}/${url.slice(`file://${map[0]}/`.length, -3)}.ts`;
+  }
   if (!url.startsWith('file://') || fn === '(anonymous)' || !/\.ts$/.test(url)) return String(profLine + 1);
   let lines = sources.get(url);
   if (lines === undefined) {
@@ -41,7 +46,7 @@ export function topFunctions(p: Profile, n = 25): Array<{ fn: string; where: str
   for (const x of p.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
   const key = (x: Node): string => {
     const fn = x.callFrame.functionName || '(anonymous)';
-    return `${fn}\t${x.callFrame.url.replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, '$1/')}:${lineOf(x.callFrame.url, fn, x.callFrame.lineNumber)}`;
+    return `${fn}\t${x.callFrame.url.replace(/^file:\/\/\/tmp\/synack-dist\//, 'file:///x/').replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, '$1/')}:${lineOf(x.callFrame.url, fn, x.callFrame.lineNumber)}`;
   };
   const selfBy = new Map<string, number>();
   const totalBy = new Map<string, number>();
