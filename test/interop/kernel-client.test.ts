@@ -179,3 +179,60 @@ for (const cfg of [{ family: 4 as const, mtu: 1500 }, { family: 6 as const, mtu:
     }
   });
 }
+
+test('kernel without window scaling, timestamps or SACK, with ECN; synack closes first (Connection: close); a slow reader', async (t) => {
+  const skip = interopSkipReason(['curl', 'ss']);
+  if (skip) return t.skip(skip);
+  const label = 'kernel-client-plain-tcp';
+  const state = { failed: false };
+  const ns = new Netns('p');
+  const tmp = mkdtempSync(join(tmpdir(), 'synack-interop-'));
+  const pcap = artifact(label, 'pcap');
+  const logFile = artifact(label, 'log');
+  let server: SynackServer | undefined;
+  try {
+    // Per-namespace sysctls: this kernel offers none of the RFC 7323 / RFC 2018 options.
+    for (const [k, v] of [['tcp_window_scaling', '0'], ['tcp_timestamps', '0'], ['tcp_sack', '0'], ['tcp_ecn', '1']]) {
+      ns.execSync('sysctl', ['-qw', `net.ipv4.${k}=${v}`]);
+    }
+    const net = subnet(4);
+    server = await startSynackServer(ns, { dev: uniqueName('d'), net, mtu: 1500, port: 80, mode: 'http', pcap });
+    const get = async (size: number, extra: string[]): Promise<void> => {
+      const out = join(tmp, 'get.bin');
+      const r = await ns.run('curl', ['-sS', '--max-time', '60', ...extra, '-o', out, `http://${net.urlHost}/bytes/${size}`], { timeoutMs: 70_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const body = readFileSync(out);
+      assert.equal(body.length, size);
+      assert.equal(sha256(body), payloadSha256(size));
+    };
+    await sub(t, state, 'GET 5 MB and POST 5 MB without options (and an ECN-setup SYN)', async () => {
+      await get(5 * MB, []);
+      const data = patternBytes(5 * MB, 5);
+      const file = join(tmp, 'post.bin');
+      writeFileSync(file, data);
+      const r = await ns.run('curl', ['-sS', '--max-time', '60', '--data-binary', `@${file}`, `http://${net.urlHost}/sha256`], { timeoutMs: 70_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.toString(), sha256(data));
+      assert.deepEqual(stateCounts(await settledSockets(ns, 80)), { 'TIME-WAIT': 2 });
+      assert.deepEqual(await synackSettled(server!), {});
+    });
+    await sub(t, state, 'Connection: close: synack is the active closer, so TIME-WAIT is on synack and the kernel holds nothing', async () => {
+      await get(100_000, ['-H', 'Connection: close']);
+      assert.deepEqual(stateCounts(await settledSockets(ns, 80)), { 'TIME-WAIT': 2 }, 'only the earlier two');
+      assert.deepEqual(await synackSettled(server!), { 'TIME-WAIT': 1 });
+    });
+    await sub(t, state, 'a slow reader (curl --limit-rate): the window closes and reopens, every byte arrives', async () => {
+      await get(2 * MB, ['--limit-rate', '1M']);
+      assert.deepEqual(stateCounts(await settledSockets(ns, 80)), { 'TIME-WAIT': 3 });
+    });
+  } catch (e) {
+    state.failed = true;
+    throw e;
+  } finally {
+    await server?.stop();
+    if (server && state.failed) writeArtifact(logFile, server.stderr());
+    const kept = [...settleArtifacts([pcap, logFile], state.failed), ...(await ns.cleanup(state.failed))];
+    rmSync(tmp, { recursive: true, force: true });
+    if (kept.length) t.diagnostic(`kept: ${kept.join(', ')}`);
+  }
+});
