@@ -463,6 +463,7 @@ const DEFS: ScenarioDef[] = [
       const { w } = ctx;
       let c!: AppSocket;
       w.at(0, () => {
+        w.note('server', 'no socket on port 81 (CLOSED)');
         c = connect(w, 'client', SERVER_ADDR, 81);
         c.onError = (code) => {
           w.note('client', `connect() failed: ${code}`);
