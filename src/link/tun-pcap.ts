@@ -24,7 +24,7 @@ export class PcapStream {
     writeSync(this.fd, h);
   }
 
-  write(packet: Uint8Array, tMs = Date.now()): void {
+  write(packet: Uint8Array, tMs = performance.timeOrigin + performance.now()): void {
     if (this.closed) return;
     const cap = Math.min(packet.length, this.snaplen);
     if (this.used + 16 + cap > this.buf.length) this.flush();

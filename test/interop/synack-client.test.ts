@@ -157,3 +157,16 @@ for (const family of [4, 6] as const) {
       assert.deepEqual(stateCounts(rows), {}, JSON.stringify(rows));
     }));
 }
+
+for (const [reject, code] of [['icmp-port-unreachable', 'ECONNREFUSED'], ['icmp-admin-prohibited', 'EHOSTUNREACH']] as const) {
+  test(`synack connect answered by ICMP (iptables REJECT --reject-with ${reject}): fails at once with ${code}`, (t) =>
+    withEnv(t, `synack-client-icmp-${reject}`, 4, 1500, ['iptables'], async ({ ns, net, pcap }) => {
+      ns.execSync('iptables', ['-w', '-A', 'INPUT', '-p', 'tcp', '--dport', '9300', '-j', 'REJECT', '--reject-with', reject]);
+      const started = Date.now();
+      const r = await runSynackConnect(ns, { dev: uniqueName('d'), net, mtu: 1500, pcap, host: net.kernel, port: 9300, extra: ['--linger', '0'], timeoutMs: 20_000 });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(code));
+      // A hard ICMP error aborts SYN-SENT (RFC 5461 / RFC 1122 4.2.3.9): no SYN retransmission.
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    }));
+}

@@ -168,6 +168,8 @@ export const tun: Command = {
       const snaplen = args.num('snaplen') ?? 262144;
       if (!Number.isInteger(snaplen) || snaplen < 20) throw new UsageError('--snaplen must be an integer >= 20');
       if (pcapFile) pcap = new PcapStream(pcapFile, snaplen);
+      const flusher = pcap ? setInterval(() => pcap?.flush(), 500) : undefined;
+      flusher?.unref();
       const p = pcap;
       link = TunLink.open({ name: args.str('dev') ?? '', mtu, impair, tap: p ? (_dir, pkt) => p.write(pkt) : undefined });
       const setup = setupTun({
@@ -193,6 +195,7 @@ export const tun: Command = {
           io.err(stack.netstat());
         }
         l.close();
+        if (flusher) clearInterval(flusher);
         pcap?.close();
         return code;
       };
@@ -315,6 +318,16 @@ function connect(
   return new Promise<number>((resolve) => {
     let failed: string | null = null;
     const sock = stack.net.createConnection({ host: target.host, port: target.port });
+    const interrupted = (sig: string): void => {
+      failed = sig;
+      log(`synack tun: ${sig}: closing\n`);
+      sock.destroy();
+      resolve(130);
+    };
+    const onInt = (): void => interrupted('SIGINT');
+    const onTerm = (): void => interrupted('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
     sock.on('connect', () => {
       log(`synack tun: connected ${sock.localAddress}:${sock.localPort} -> ${target.host}:${target.port}\n`);
       const input = file ? createReadStream(file) : process.stdin;
@@ -355,6 +368,8 @@ function connect(
             return;
           }
         }
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
         process.stdout.write('', () => resolve(failed ? 1 : 0));
       };
       wait();
