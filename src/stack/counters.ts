@@ -56,6 +56,9 @@ export interface HostCounters {
   timeWaitRecycled: number;
   /** Orphaned FIN-WAIT-2 connections forgotten after limits.finWait2Timeout. */
   finWait2Timeouts: number;
+  /** Connections closed at once instead of entering TIME-WAIT: limits.maxTimeWait reached
+   *  (LINUX_MIB_TCPTIMEWAITOVERFLOW). */
+  timeWaitOverflows: number;
   /** Drops at the host level by "layer:reason" (e.g. "ip:bad-checksum", "tcp:listen-overflow"). */
   drops: Record<string, number>;
   /** Segments the connections refused, by the connection's reason. */
@@ -102,6 +105,7 @@ export function newCounters(): HostCounters {
     syncookiesFailed: 0,
     timeWaitRecycled: 0,
     finWait2Timeouts: 0,
+    timeWaitOverflows: 0,
     drops: {},
     connDrops: {},
   };
@@ -173,6 +177,7 @@ export function formatNetstat(c: CounterSnapshot): string {
   line(c.tcpChallengeAcksSuppressed, 'challenge ACKs suppressed by the rate limit');
   line(c.timeWaitRecycled, 'TIME-WAIT connections recycled by a new SYN');
   line(c.finWait2Timeouts, 'orphaned FIN-WAIT-2 connections timed out');
+  line(c.timeWaitOverflows, 'times the TIME-WAIT table overflowed');
   line(c.icmpIgnored, 'ICMP errors ignored (no connection or sequence out of window)');
   L.push('Drops:');
   for (const k of Object.keys(c.drops).sort()) line(c.drops[k], k);

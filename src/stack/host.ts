@@ -58,6 +58,9 @@ export interface HostLimits {
   /** Orphaned (closed by the user) FIN-WAIT-2 connections are forgotten after this (Linux
    *  tcp_fin_timeout, 60 s). 0 = never. */
   finWait2Timeout: number;
+  /** Connections in TIME-WAIT (Linux tcp_max_tw_buckets). A connection that would go beyond
+   *  is closed at once instead (counted: timeWaitOverflows). Default 262144. */
+  maxTimeWait: number;
   /** How long a learned path MTU is remembered (Linux mtu_expires, 10 min). */
   pmtuExpiry: number;
   ephemeralMin: number;
@@ -70,6 +73,7 @@ export const DEFAULT_LIMITS: HostLimits = {
   somaxconn: 4096,
   maxSynBacklog: 4096,
   finWait2Timeout: 60_000,
+  maxTimeWait: 262_144,
   pmtuExpiry: 600_000,
   ephemeralMin: 32768,
   ephemeralMax: 60999,
@@ -329,6 +333,8 @@ export class HostStack {
   /** Local address text -> interface. */
   private readonly localAddrs = new Map<string, Iface>();
   private readonly conns = new Map<string, ConnEntry>();
+  /** Connections in TIME-WAIT (for limits.maxTimeWait). */
+  private readonly timeWaits = new Set<ConnEntry>();
   private readonly listeners = new Map<string, Listener[]>();
   private readonly heap = new TimerHeap<ConnEntry>();
   private wakeup: TimerHandle | null = null;
@@ -754,6 +760,7 @@ export class HostStack {
   private removeEntry(e: ConnEntry): void {
     if (e.removed) return;
     e.removed = true;
+    this.timeWaits.delete(e);
     if (this.conns.get(e.key) === e) this.conns.delete(e.key);
     this.heap.remove(e);
     this.ports.delete(e.local.port, e);
@@ -782,6 +789,15 @@ export class HostStack {
       case 'state': {
         const { from, to } = ev;
         e.state = to;
+        if (to === 'TIME-WAIT') {
+          this.timeWaits.add(e);
+          if (this.timeWaits.size > this.limits.maxTimeWait) {
+            // Linux "time wait bucket table overflow": no TIME-WAIT state for this one.
+            this.c.timeWaitOverflows++;
+            this.forget(e, 'time-wait table full');
+            break;
+          }
+        } else if (from === 'TIME-WAIT') this.timeWaits.delete(e);
         if (tr) this.emit({ type: 'state', t: this.now(), host: this.name, conn: e.id, from, to, cause: ev.cause });
         if (from === 'CLOSED' && to === 'SYN-SENT') this.c.tcpActiveOpens++;
         else if (from === 'LISTEN' && to === 'SYN-RECEIVED') this.c.tcpPassiveOpens++;
