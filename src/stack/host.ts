@@ -63,6 +63,9 @@ export interface HostLimits {
   maxTimeWait: number;
   /** How long a learned path MTU is remembered (Linux mtu_expires, 10 min). */
   pmtuExpiry: number;
+  /** Largest SO_RCVBUF / SO_SNDBUF a socket may ask for (net.core.rmem_max/wmem_max); larger
+   *  requests are capped. Default 16 MB. */
+  maxSocketBuffer: number;
   ephemeralMin: number;
   ephemeralMax: number;
 }
@@ -75,6 +78,7 @@ export const DEFAULT_LIMITS: HostLimits = {
   finWait2Timeout: 60_000,
   maxTimeWait: 262_144,
   pmtuExpiry: 600_000,
+  maxSocketBuffer: 16 * 1024 * 1024,
   ephemeralMin: 32768,
   ephemeralMax: 60999,
 };

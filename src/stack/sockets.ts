@@ -491,9 +491,10 @@ export class Sockets implements SocketLayer, SocketWatch {
         s.reusePort = num() !== 0;
         return;
       case 'SO_RCVBUF':
-        return apply({ rcvBuf: Math.max(2048, pos()) }, false);
+        // Capped like Linux net.core.rmem_max/wmem_max: the buffers are allocated up front.
+        return apply({ rcvBuf: Math.min(this.host.limits.maxSocketBuffer, Math.max(2048, pos())) }, false);
       case 'SO_SNDBUF':
-        return apply({ sndBuf: Math.max(2048, pos()) }, false);
+        return apply({ sndBuf: Math.min(this.host.limits.maxSocketBuffer, Math.max(2048, pos())) }, false);
       case 'SO_KEEPALIVE':
         return apply({ keepAlive: num() !== 0 }, true);
       case 'SO_LINGER': {
