@@ -233,27 +233,42 @@ static napi_value poller_new(napi_env env, napi_callback_info info) {
   uv_loop_t* loop;
   CHECK(env, napi_get_uv_event_loop(env, &loop));
 
+  napi_value resource_name;
+  CHECK(env, napi_create_string_utf8(env, "synack:TunPoll", NAPI_AUTO_LENGTH, &resource_name));
+
   Poller* p = (Poller*)calloc(1, sizeof *p);
   if (!p) return throw_errno(env, ENOMEM, "pollerNew");
   p->env = env;
   p->fd = fd;
   p->js_alive = 1;
+  // Everything that can fail on the JS side first, so a failure leaves no libuv handle behind.
+  napi_value ext;
+  if (napi_async_init(env, NULL, resource_name, &p->ctx) != napi_ok ||
+      napi_create_reference(env, argv[1], 1, &p->callback) != napi_ok ||
+      napi_create_external(env, p, poller_finalize, NULL, &ext) != napi_ok) {
+    // (If the external was not created, nothing else points at p.)
+    if (p->callback) napi_delete_reference(env, p->callback);
+    if (p->ctx) napi_async_destroy(env, p->ctx);
+    free(p);
+    napi_throw_error(env, NULL, "pollerNew: N-API call failed");
+    return NULL;
+  }
   int r = uv_poll_init(loop, &p->handle, fd);
   if (r != 0) {
-    free(p);
+    // The external owns p now: mark it closed so its finalizer just frees it.
+    p->closing = 1;
+    p->handle_closed = 1;
+    napi_delete_reference(env, p->callback);
+    p->callback = NULL;
+    napi_async_destroy(env, p->ctx);
+    p->ctx = NULL;
     char msg[160];
     snprintf(msg, sizeof msg, "uv_poll_init: %s", uv_strerror(r));
     napi_throw_error(env, uv_err_name(r), msg);
     return NULL;
   }
   p->handle.data = p;
-  napi_value resource_name;
-  CHECK(env, napi_create_string_utf8(env, "synack:TunPoll", NAPI_AUTO_LENGTH, &resource_name));
-  CHECK(env, napi_async_init(env, NULL, resource_name, &p->ctx));
-  CHECK(env, napi_create_reference(env, argv[1], 1, &p->callback));
   CHECK(env, napi_add_env_cleanup_hook(env, poller_env_cleanup, p));
-  napi_value ext;
-  CHECK(env, napi_create_external(env, p, poller_finalize, NULL, &ext));
   return ext;
 }
 

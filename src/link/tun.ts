@@ -34,7 +34,8 @@ export interface TunImpairment {
   reorderMs?: number;
   /** Probability of delivering a packet twice. */
   duplicate?: number;
-  /** Which directions the delay/jitter/reorder/duplicate apply to (default both). */
+  /** Which directions delay, jitter and reordering apply to (default both; loss has its own
+   *  per-direction knobs, duplication applies to both). */
   directions?: 'in' | 'out' | 'both';
 }
 

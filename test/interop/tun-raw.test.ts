@@ -250,3 +250,39 @@ test('TUN link without the addon: TunLink.open throws TunUnavailableError naming
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^TunUnavailableError addon-missing .*not built.*npm run build:native/);
 });
+
+test('raw TUN: close() from inside onReceive stops delivery at once and the kernel deletes the device', async (t) => {
+  const skip = interopSkipReason(['python3']);
+  if (skip) return t.skip(skip);
+  let ns: Netns | undefined;
+  let link: TunLink | undefined;
+  try {
+    ns = new Netns('z');
+    const dev = uniqueName('t');
+    link = TunLink.open({ name: dev, mtu: 1500 });
+    moveToNetns(dev, ns.name);
+    const { synack } = setupTun({ dev, mtu: 1500, addrs: [parseCidr('10.78.0.2/24')], netns: ns.name }).pairs[0];
+    let calls = 0;
+    const l = link;
+    l.onReceive = () => {
+      calls++;
+      l.close();
+    };
+    // Several packets queued at once: only the first is delivered.
+    await ns.run('python3', ['-c', `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(20): s.sendto(b'x', ('${synack}', 9))
+`], { timeoutMs: 10_000 });
+    for (let i = 0; i < 100 && calls === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(calls, 1);
+    assert.ok(l.isClosed);
+    l.send(new Uint8Array(40)); // a send after close is ignored, never throws
+    const show = spawnSync('ip', ['-n', ns.name, 'link', 'show', 'dev', dev], { encoding: 'utf8' });
+    assert.notEqual(show.status, 0, `device still there: ${show.stdout}`);
+  } finally {
+    link?.close();
+    await ns?.cleanup(false);
+  }
+});
