@@ -922,6 +922,9 @@ export class Connection implements TcpConnection {
    *  segment was dropped or the connection is gone. */
   private processAck(seg: Segment, now: number): boolean {
     const ack = seg.ack;
+    // RFC 9293 3.8.6.1: while the peer answers with a zero window, our retransmissions are
+    // window probes, and the connection MUST NOT be closed: the peer is alive.
+    if (seg.window === 0 && le(ack, this.sndMax)) this.retransmits = 0;
     if (gt(ack, this.sndMax)) {
       // Acks something not yet sent: send an ACK, drop the segment.
       this.ackNow = true;
@@ -1321,6 +1324,10 @@ export class Connection implements TcpConnection {
     this.karn(this.sndUna, len + (fin ? 1 : 0));
     this.totalRetransmits++;
     const segLen = len + (fin ? 1 : 0);
+    // The segment may reach past what was sent before (data queued since): that is sent now.
+    const end = add(this.sndUna, segLen);
+    if (gt(end, this.sndNxt)) this.sndNxt = end;
+    if (gt(end, this.sndMax)) this.sndMax = end;
     this.ev({ type: 'retransmit', seq: this.sndUna, len: segLen, cause: len === 0 && fin ? 'fin' : cause });
     return segLen;
   }
@@ -1332,18 +1339,20 @@ export class Connection implements TcpConnection {
     if (s === 'SYN-SENT' || s === 'SYN-RECEIVED') return; // handshake timers are set directly
     const outstanding = gt(this.sndMax, this.sndUna);
     const unsent = this.sndBuf.length - Math.max(0, sub(this.sndNxt, this.sndUna));
+    // RFC 9293 3.8.6.1: with data waiting, a zero (or too small) window and nothing in flight,
+    // the persist timer makes sure we probe; it stays while a probe is out and the window is
+    // still zero. In every other case it goes, and the retransmit timer covers what is in flight.
+    const canSend = s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-1' || s === 'LAST-ACK';
+    if (canSend && unsent > 0 && !outstanding) {
+      if (!this.armed('persist')) this.setTimer('persist', now + this.persistInterval());
+    } else if (!(this.armed('persist') && outstanding && this.sndWnd === 0)) {
+      this.cancelTimer('persist');
+    }
     if (outstanding) {
       if (!this.armed('retransmit') && !this.armed('persist')) this.setTimer('retransmit', now + this.rtt.rto);
     } else {
       this.cancelTimer('retransmit');
       this.cancelTimer('user-timeout');
-    }
-    // RFC 9293 3.8.6.1: with data waiting, a zero (or too small) window and nothing in flight,
-    // the persist timer makes sure we probe.
-    if (unsent > 0 && !outstanding && (s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-1' || s === 'LAST-ACK')) {
-      if (!this.armed('persist')) this.setTimer('persist', now + this.persistInterval());
-    } else if (unsent === 0 || outstanding) {
-      if (this.armed('persist') && this.sndWnd > 0) this.cancelTimer('persist');
     }
     // Keep-alive (RFC 9293 3.8.4, RFC 1122 4.2.3.6): off unless configured.
     if (this.config.keepAlive && (s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-2')) {
@@ -1419,7 +1428,8 @@ export class Connection implements TcpConnection {
     if (!gt(this.sndMax, this.sndUna)) return;
     this.retransmits++;
     // RFC 9293 3.8.3: past R1 we would give negative advice to IP (no routing to advise here);
-    // past R2 we close the connection.
+    // past R2 we close the connection. (Against a zero window, processAck resets the count on
+    // every answer: those retransmissions are window probes, 3.8.6.1.)
     if (this.retransmits > this.config.r2) return this.timedOut('retransmission timeout');
     const flight = sub(this.sndMax, this.sndUna);
     // RFC 5681 (4): ssthresh only on the first timeout of a series; later ones keep it.

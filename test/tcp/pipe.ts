@@ -27,6 +27,7 @@ export interface PipeOptions {
   seed: number;
   delay?: number; // one-way, ms
   jitter?: number; // ms (reorders)
+  dup?: number; // probability a segment is delivered twice
   config: ConnectionConfig;
   configB?: ConnectionConfig;
 }
@@ -64,6 +65,10 @@ export class Pipe {
     const at = this.now + (this.o.delay ?? 10) + this.rand() * (this.o.jitter ?? 0);
     // Copy the payload: the sender may reuse nothing, but the pipe must not alias anyway.
     this.q.push({ at, to, seg: { ...seg, payload: seg.payload.slice() }, n: this.n++ });
+    if (this.o.dup && this.rand() < this.o.dup) {
+      const again = this.now + (this.o.delay ?? 10) + this.rand() * (this.o.jitter ?? 0) * 4;
+      this.q.push({ at: again, to, seg: { ...seg, payload: seg.payload.slice() }, n: this.n++ });
+    }
   }
 
   /** Advances to the next event (delivery or timer). Returns false when nothing is pending. */
