@@ -114,7 +114,30 @@ export interface KernelConnsRun {
   openSeconds: number;
   closeSeconds: number;
   mem: Mem;
+  /** Node's JS objects (heap + ArrayBuffers) per connection (both ends). */
+  perConnJs: number;
+  /** Kernel slab memory per connection (both ends), or NaN when /proc/slabinfo is unreadable. */
+  perConnKernel: number;
+  /** perConnJs + perConnKernel (perConnJs alone when the kernel figure is missing). */
   perConn: number;
+}
+
+/** Slab caches a loopback TCP connection's two sockets live in (socket, inode, file, dentry,
+ *  epoll item). /proc/slabinfo is machine-wide and root-only: other processes' sockets add
+ *  noise, so this is an estimate from a large N. */
+const SOCKET_SLABS = ['TCP', 'TCPv6', 'sock_inode_cache', 'filp', 'dentry', 'eventpoll_epi'];
+
+function slabBytes(): number {
+  try {
+    let total = 0;
+    for (const line of readFileSync('/proc/slabinfo', 'utf8').split('\n')) {
+      const f = line.split(/\s+/);
+      if (SOCKET_SLABS.includes(f[0])) total += Number(f[1]) * Number(f[3]);
+    }
+    return total;
+  } catch {
+    return NaN;
+  }
 }
 
 export async function kernelConns(n: number): Promise<KernelConnsRun> {
@@ -125,6 +148,7 @@ export async function kernelConns(n: number): Promise<KernelConnsRun> {
   });
   const clients: net.Socket[] = [];
   const base = memNow();
+  const slab0 = slabBytes();
   const t0 = nowMs();
   const BATCH = 200;
   for (let i = 0; i < n; i += BATCH) {
@@ -141,6 +165,7 @@ export async function kernelConns(n: number): Promise<KernelConnsRun> {
   while (servers.length < clients.length) await tick();
   const openSeconds = (nowMs() - t0) / 1000;
   const mem = memDelta(base, memNow());
+  const slab1 = slabBytes();
   const t1 = nowMs();
   const closed = [...clients, ...servers].map((s) => new Promise((r) => s.once('close', r)));
   for (const c of clients) c.destroy();
@@ -148,7 +173,12 @@ export async function kernelConns(n: number): Promise<KernelConnsRun> {
   await Promise.all(closed);
   const closeSeconds = (nowMs() - t1) / 1000;
   await srv.close();
-  return { opened: clients.length, openSeconds, closeSeconds, mem, perConn: (mem.heapUsed + mem.arrayBuffers) / clients.length };
+  const perConnJs = (mem.heapUsed + mem.arrayBuffers) / clients.length;
+  const perConnKernel = (slab1 - slab0) / clients.length;
+  return {
+    opened: clients.length, openSeconds, closeSeconds, mem, perConnJs, perConnKernel,
+    perConn: perConnJs + (Number.isFinite(perConnKernel) ? perConnKernel : 0),
+  };
 }
 
 /** How many loopback connections Node can hold here: two fds per connection, in this process. */
@@ -195,7 +225,7 @@ export async function connsBench(n: number, million: boolean, log: (s: string) =
       `${fmtBytes(Math.round(r.perConn))}`,
       `${fmtBytes(Math.round(k.perConn))}`,
       `${ratio(r.perConn, k.perConn)}`,
-      `heap ${fmtBytes(r.mem.heapUsed)} + buffers ${fmtBytes(r.mem.arrayBuffers)}, RSS +${fmtBytes(r.mem.rss)}; kernel: ${k.opened} Node net connections${r.stopped ? `; stopped: ${r.stopped}` : ''}`,
+      `heap ${fmtBytes(r.mem.heapUsed)} + buffers ${fmtBytes(r.mem.arrayBuffers)}, RSS +${fmtBytes(r.mem.rss)}; kernel: ${k.opened} Node net connections, JS ${fmtBytes(Math.round(k.perConnJs))} + kernel slab ${Number.isFinite(k.perConnKernel) ? fmtBytes(Math.round(k.perConnKernel)) : 'unreadable'} each${r.stopped ? `; stopped: ${r.stopped}` : ''}`,
     ]);
     rows.push([`${label}: open`, `${round(r.openSeconds)} s`, `${round((k.openSeconds * r.opened) / k.opened)} s`, `${ratio(r.openSeconds / r.opened, k.openSeconds / k.opened)}`, `${round(r.opened / r.openSeconds)} /s vs ${round(k.opened / k.openSeconds)} /s (kernel scaled from ${k.opened})`]);
     rows.push([`${label}: close`, `${round(r.closeSeconds)} s`, `${round((k.closeSeconds * r.opened) / k.opened)} s`, `${ratio(r.closeSeconds / r.opened, k.closeSeconds / k.opened)}`, 'synack: until both tables are empty (TIME-WAIT in virtual time)']);
@@ -214,11 +244,13 @@ export async function connsBench(n: number, million: boolean, log: (s: string) =
       open_s: round(best.openSeconds),
       close_s: round(best.closeSeconds),
       runs: runs.map(runJson),
-      kernel: { conns: k.opened, bytes_per_conn: Math.round(k.perConn), heap_delta: k.mem.heapUsed, rss_delta: k.mem.rss, open_s: round(k.openSeconds), close_s: round(k.closeSeconds) },
+      kernel: {
+        conns: k.opened, bytes_per_conn: Math.round(k.perConn), js_bytes_per_conn: Math.round(k.perConnJs),
+        slab_bytes_per_conn: Number.isFinite(k.perConnKernel) ? Math.round(k.perConnKernel) : null, heap_delta: k.mem.heapUsed, rss_delta: k.mem.rss, open_s: round(k.openSeconds), close_s: round(k.closeSeconds) },
     },
     rows,
     notes: [
-      'conns: bytes per connection = (JS heap + ArrayBuffer) delta after GC over N; both endpoints of each synack connection live in this process (two sockets). Kernel: Node net sockets (both ends) over loopback; kernel socket memory is outside the process.',
+      'conns: bytes per connection = (JS heap + ArrayBuffer) delta after GC over N; both endpoints of each synack connection live in this process (two sockets). Kernel: Node net connections (both ends) over loopback: Node JS objects plus the growth of the socket slab caches (TCP, sock_inode_cache, filp, dentry, eventpoll_epi in /proc/slabinfo: machine-wide, so other processes add noise; socket buffers of idle connections are empty).',
     ],
   };
 }
