@@ -822,7 +822,8 @@ export class Connection implements TcpConnection {
     if (!(seg.flags & ACK)) return this.drop('no ACK');
     // RFC 5961 5.2: acceptable only if (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT.
     if (this.config.rfc5961 && this.state !== 'SYN-RECEIVED' && (lt(seg.ack, sub(this.sndUna, this.maxSndWnd) >>> 0) || gt(seg.ack, this.sndMax))) {
-      this.ackNow = true;
+      // The ACK sent back is a challenge ACK, under the same rate limit (RFC 5961 7; Linux).
+      this.challengeAck(now);
       return this.drop('ack out of range');
     }
     if (this.state === 'SYN-RECEIVED' || this.sndUna === this.iss) {
@@ -1159,7 +1160,9 @@ export class Connection implements TcpConnection {
       seq = this.rcvNxt;
     }
     const offset = sub(seq, this.rcvNxt);
-    const fits = Math.max(0, Math.min(this.rcvWnd(), this.rcvBuf.room) - offset);
+    let fits = Math.max(0, Math.min(this.rcvWnd(), this.rcvBuf.room) - offset);
+    // Nothing counts after a FIN already seen (a peer that sends past its FIN is wrong).
+    if (this.rcvFinSeq !== undefined) fits = Math.max(0, Math.min(fits, sub(this.rcvFinSeq, seq)));
     if (data.length > fits) {
       data = data.subarray(0, fits);
       fin = false;
