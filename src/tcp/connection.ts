@@ -463,6 +463,12 @@ export class Connection implements TcpConnection {
     return out;
   }
 
+  /** Like receive() but leaves the bytes queued (BSD MSG_PEEK); `offset` skips bytes first. */
+  peek(max: number, offset = 0): Uint8Array | null {
+    if (this.state === 'CLOSED' && this.rcvBuf.readable === 0) throw new TcpError('ENOTCONN', 'connection does not exist');
+    return this.rcvBuf.peek(max, offset);
+  }
+
   /** RFC 9293 3.10.4 CLOSE. */
   close(now: number): void {
     switch (this.state) {

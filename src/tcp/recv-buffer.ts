@@ -120,6 +120,19 @@ export class RecvBuffer {
     return this.ooo.slice().sort((a, b) => b.stamp - a.stamp);
   }
 
+  /** Copies up to `max` in-order bytes starting `offset` bytes in, leaving them queued. */
+  peek(max: number, offset = 0): Uint8Array | null {
+    const n = Math.min(max, this.len - offset);
+    if (n <= 0) return null;
+    const out = new Uint8Array(n);
+    const cap = this.buf.length;
+    const start = (this.head + offset) % cap;
+    const first = Math.min(n, cap - start);
+    out.set(this.buf.subarray(start, start + first), 0);
+    if (first < n) out.set(this.buf.subarray(0, n - first), first);
+    return out;
+  }
+
   /** Copies out up to `max` in-order bytes. */
   read(max: number): Uint8Array | null {
     const n = Math.min(max, this.len);

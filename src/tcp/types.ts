@@ -199,6 +199,9 @@ export interface TcpConnection {
   send(data: Uint8Array, now: number): number;
   /** RFC 9293 3.10.3 RECEIVE: up to `max` bytes in order; null when nothing is buffered. */
   receive(max: number, now: number): Uint8Array | null;
+  /** Like receive() but the bytes stay queued (BSD MSG_PEEK); `offset` skips that many first.
+   *  Optional: tcp/connection.ts has it; other implementations may not. */
+  peek?(max: number, offset?: number): Uint8Array | null;
   /** Bytes buffered for the user to read. */
   readonly readableBytes: number;
   /** Room left in the send buffer. */

@@ -208,3 +208,13 @@ test('ESTABLISHED: reading half the buffer sends a window update', () => {
   const [u] = expectSegs(b, [{ flags: '.', seq: L + 1, ack: R + 32001 }]);
   assert.equal(u.window, 64000);
 });
+
+test('ESTABLISHED: peek leaves the bytes queued', () => {
+  const b = established({}, MSS);
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: bytes(10) }), 1);
+  assert.deepEqual(b.c.peek(4), bytes(4));
+  assert.deepEqual(b.c.peek(100, 8), bytes(2, 8));
+  assert.equal(b.c.peek(1, 10), null);
+  assert.equal(b.c.readableBytes, 10);
+  assert.deepEqual(b.c.receive(100, 2), bytes(10));
+});
