@@ -52,7 +52,7 @@ const CONFIGS: Cfg[] = [
 
 for (const cfg of CONFIGS) {
   const label = `kernel-client-http-v${cfg.family}-mtu${cfg.mtu}`;
-  test(`kernel curl -> synack http server, IPv${cfg.family}, MTU ${cfg.mtu}`, async (t) => {
+  test(`kernel curl -> synack http server, IPv${cfg.family}, MTU ${cfg.mtu}`, { timeout: 240000 }, async (t) => {
     const skip = interopSkipReason(['curl', 'ss']);
     if (skip) return t.skip(skip);
     const state = { failed: false };
@@ -144,7 +144,7 @@ for (const cfg of CONFIGS) {
 
 for (const cfg of [{ family: 4 as const, mtu: 1500 }, { family: 6 as const, mtu: 65000 }]) {
   const label = `kernel-client-halfclose-v${cfg.family}-mtu${cfg.mtu}`;
-  test(`socat half-close -> synack echo, IPv${cfg.family}, MTU ${cfg.mtu}: client shuts down writing, server keeps sending`, async (t) => {
+  test(`socat half-close -> synack echo, IPv${cfg.family}, MTU ${cfg.mtu}: client shuts down writing, server keeps sending`, { timeout: 240000 }, async (t) => {
     const skip = interopSkipReason(['socat', 'ss']);
     if (skip) return t.skip(skip);
     let failed = true;
@@ -180,7 +180,7 @@ for (const cfg of [{ family: 4 as const, mtu: 1500 }, { family: 6 as const, mtu:
   });
 }
 
-test('kernel without window scaling, timestamps or SACK, with ECN; synack closes first (Connection: close); a slow reader', async (t) => {
+test('kernel without window scaling, timestamps or SACK, with ECN; synack closes first (Connection: close); a slow reader', { timeout: 240000 }, async (t) => {
   const skip = interopSkipReason(['curl', 'ss', 'python3']);
   if (skip) return t.skip(skip);
   const label = 'kernel-client-plain-tcp';

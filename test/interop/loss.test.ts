@@ -65,7 +65,7 @@ for (const c of CASES) {
   const tools = c.kernelLoss > 0 ? ['curl', 'socat', 'ss', c.family === 6 ? 'ip6tables' : 'iptables'] : ['curl', 'socat', 'ss'];
   const tag = `loss-${c.family}-${c.name.replace(/[^a-z0-9]+/gi, '_')}`;
 
-  test(`${c.name}, IPv${c.family}: kernel curl GET + POST ${c.bytes / 1000} KB from synack's http server`, async (t) => {
+  test(`${c.name}, IPv${c.family}: kernel curl GET + POST ${c.bytes / 1000} KB from synack's http server`, { timeout: 150000 }, async (t) => {
     const skip = interopSkipReason(tools);
     if (skip) return t.skip(skip);
     let failed = true;
@@ -108,7 +108,7 @@ for (const c of CASES) {
     }
   });
 
-  test(`${c.name}, IPv${c.family}: synack sends ${c.bytes / 1000} KB to a kernel socat echo and gets it back`, async (t) => {
+  test(`${c.name}, IPv${c.family}: synack sends ${c.bytes / 1000} KB to a kernel socat echo and gets it back`, { timeout: 150000 }, async (t) => {
     const skip = interopSkipReason(tools);
     if (skip) return t.skip(skip);
     let failed = true;

@@ -54,7 +54,7 @@ async function withEnv(t: { skip(m: string): void; diagnostic(m: string): void }
 }
 
 for (const [family, mtu] of [[4, 1500], [6, 65000]] as const) {
-  test(`synack GET from python3 http.server (kernel), IPv${family}, MTU ${mtu}: body byte-for-byte`, (t) =>
+  test(`synack GET from python3 http.server (kernel), IPv${family}, MTU ${mtu}: body byte-for-byte`, { timeout: 90000 }, (t) =>
     withEnv(t, `synack-client-http-v${family}-mtu${mtu}`, family, mtu, ['python3', 'ss'], async ({ ns, net, tmp, pcap }) => {
       const body = patternBytes(4 * MB, 11);
       writeFileSync(join(tmp, 'f.bin'), body);
@@ -81,7 +81,7 @@ for (const [family, mtu] of [[4, 1500], [6, 65000]] as const) {
       await killAndWait(srv);
     }));
 
-  test(`synack -> socat echo (kernel), IPv${family}, MTU ${mtu}: 10 MB echoed byte-for-byte after half-close`, (t) =>
+  test(`synack -> socat echo (kernel), IPv${family}, MTU ${mtu}: 10 MB echoed byte-for-byte after half-close`, { timeout: 90000 }, (t) =>
     withEnv(t, `synack-client-echo-v${family}-mtu${mtu}`, family, mtu, ['socat', 'ss'], async ({ ns, net, tmp, pcap }) => {
       const data = patternBytes(10 * MB, 3);
       const file = join(tmp, 'in.bin');
@@ -101,7 +101,7 @@ for (const [family, mtu] of [[4, 1500], [6, 65000]] as const) {
     }));
 }
 
-test('synack connect to a closed kernel port: ECONNREFUSED, exit 1', (t) =>
+test('synack connect to a closed kernel port: ECONNREFUSED, exit 1', { timeout: 90000 }, (t) =>
   withEnv(t, 'synack-client-refused', 4, 1500, [], async ({ ns, net, pcap }) => {
     const r = await runSynackConnect(ns, { dev: uniqueName('d'), net, mtu: 1500, pcap, host: net.kernel, port: 9, extra: ['--linger', '0'] });
     assert.equal(r.code, 1, r.stderr);
@@ -109,7 +109,7 @@ test('synack connect to a closed kernel port: ECONNREFUSED, exit 1', (t) =>
     assert.equal(r.stdout.length, 0);
   }));
 
-test('synack connect IPv6 to a closed kernel port: ECONNREFUSED, exit 1', (t) =>
+test('synack connect IPv6 to a closed kernel port: ECONNREFUSED, exit 1', { timeout: 90000 }, (t) =>
   withEnv(t, 'synack-client-refused-v6', 6, 1500, [], async ({ ns, net, pcap }) => {
     const r = await runSynackConnect(ns, { dev: uniqueName('d'), net, mtu: 1500, pcap, host: net.kernel, port: 9, extra: ['--linger', '0'] });
     assert.equal(r.code, 1, r.stderr);
@@ -135,7 +135,7 @@ time.sleep(60)  # stop reading: unread data queues up until we are killed
 `;
 
 for (const family of [4, 6] as const) {
-  test(`kernel server killed mid-transfer, IPv${family}: synack's connect fails with ECONNRESET`, (t) =>
+  test(`kernel server killed mid-transfer, IPv${family}: synack's connect fails with ECONNRESET`, { timeout: 90000 }, (t) =>
     withEnv(t, `synack-client-reset-v${family}`, family, 1500, ['python3', 'ss'], async ({ ns, net, tmp, pcap }) => {
       const file = join(tmp, 'big.bin');
       writeFileSync(file, patternBytes(20 * MB, 5));
@@ -159,7 +159,7 @@ for (const family of [4, 6] as const) {
 }
 
 for (const [reject, code] of [['icmp-port-unreachable', 'ECONNREFUSED'], ['icmp-admin-prohibited', 'EHOSTUNREACH']] as const) {
-  test(`synack connect answered by ICMP (iptables REJECT --reject-with ${reject}): fails at once with ${code}`, (t) =>
+  test(`synack connect answered by ICMP (iptables REJECT --reject-with ${reject}): fails at once with ${code}`, { timeout: 90000 }, (t) =>
     withEnv(t, `synack-client-icmp-${reject}`, 4, 1500, ['iptables'], async ({ ns, net, pcap }) => {
       ns.execSync('iptables', ['-w', '-A', 'INPUT', '-p', 'tcp', '--dport', '9300', '-j', 'REJECT', '--reject-with', reject]);
       const started = Date.now();

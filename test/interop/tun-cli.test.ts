@@ -15,13 +15,13 @@ function synack(args: string[], opts: { env?: NodeJS.ProcessEnv; wrap?: string[]
 
 const SERVE = ['--dev', 'syiclitest', '--addr', '10.250.0.2/24', 'serve', '--port', '80'];
 
-test('synack tun without the addon: exit 1, says it is not built and how to build it', () => {
+test('synack tun without the addon: exit 1, says it is not built and how to build it', { timeout: 60000 }, () => {
   const r = synack(SERVE, { env: { SYNACK_TUN_ADDON: '/nonexistent/synack_tun.node' } });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /native addon is not built.*npm run build:native/);
 });
 
-test('synack tun as a non-root user: exit 1, says it needs root', (t) => {
+test('synack tun as a non-root user: exit 1, says it needs root', { timeout: 60000 }, (t) => {
   if (process.getuid?.() !== 0) {
     const r = synack(SERVE);
     assert.equal(r.status, 1);
@@ -34,7 +34,7 @@ test('synack tun as a non-root user: exit 1, says it needs root', (t) => {
   assert.match(r.stderr, /needs root/);
 });
 
-test('synack tun without /dev/net/tun: exit 1, says it is missing', (t) => {
+test('synack tun without /dev/net/tun: exit 1, says it is missing', { timeout: 60000 }, (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root (hides /dev/net in a private mount namespace)');
   if (!existsSync('/usr/bin/unshare')) return t.skip('unshare is missing');
   const r = synack(SERVE, { wrap: ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /dev/net && exec "$@"', 'sh'] });
@@ -43,7 +43,7 @@ test('synack tun without /dev/net/tun: exit 1, says it is missing', (t) => {
   assert.match(r.stderr, /\/dev\/net\/tun is missing/);
 });
 
-test('synack tun usage errors: exit 2 with the reason', async () => {
+test('synack tun usage errors: exit 2 with the reason', { timeout: 60000 }, async () => {
   const cases: [string[], RegExp][] = [
     [['--addr', '10.1.1.2/33', 'serve', '--port', '1'], /bad prefix/],
     [['--addr', '10.1.1.2/24', 'serve'], /serve needs --port/],

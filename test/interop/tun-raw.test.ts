@@ -134,7 +134,7 @@ const cases: Case[] = [
 ];
 
 for (const c of cases) {
-  test(`raw TUN IPv${c.family} mtu ${c.mtu}: kernel pings the link (${c.size} B) and the test answers; the kernel answers the test's pings`, async (t) => {
+  test(`raw TUN IPv${c.family} mtu ${c.mtu}: kernel pings the link (${c.size} B) and the test answers; the kernel answers the test's pings`, { timeout: 30000 }, async (t) => {
     const skip = interopSkipReason(['python3']);
     if (skip) return t.skip(skip);
     let ns: Netns | undefined;
@@ -189,7 +189,7 @@ for (const c of cases) {
   });
 }
 
-test('raw TUN: impairment drops the configured share of packets, seeded and repeatable', async (t) => {
+test('raw TUN: impairment drops the configured share of packets, seeded and repeatable', { timeout: 30000 }, async (t) => {
   const skip = interopSkipReason(['python3']);
   if (skip) return t.skip(skip);
   const dropped: number[] = [];
@@ -219,7 +219,7 @@ test('raw TUN: impairment drops the configured share of packets, seeded and repe
   assert.equal(dropped[0], dropped[1], 'same seed, same drops');
 });
 
-test('raw TUN: an open link does not keep process.exit() waiting', (t) => {
+test('raw TUN: an open link does not keep process.exit() waiting', { timeout: 30000 }, (t) => {
   const skip = interopSkipReason();
   if (skip) return t.skip(skip);
   const dev = uniqueName('x');
@@ -235,7 +235,7 @@ test('raw TUN: an open link does not keep process.exit() waiting', (t) => {
   assert.ok(Date.now() - started < 8000);
 });
 
-test('TUN link without the addon: TunLink.open throws TunUnavailableError naming the fix', () => {
+test('TUN link without the addon: TunLink.open throws TunUnavailableError naming the fix', { timeout: 30000 }, () => {
   const script = `
     import { TunLink } from './src/link/tun.ts';
     try { TunLink.open({ name: 'x' }); console.log('opened'); }
@@ -251,7 +251,7 @@ test('TUN link without the addon: TunLink.open throws TunUnavailableError naming
   assert.match(r.stdout, /^TunUnavailableError addon-missing .*not built.*npm run build:native/);
 });
 
-test('raw TUN: close() from inside onReceive stops delivery at once and the kernel deletes the device', async (t) => {
+test('raw TUN: close() from inside onReceive stops delivery at once and the kernel deletes the device', { timeout: 30000 }, async (t) => {
   const skip = interopSkipReason(['python3']);
   if (skip) return t.skip(skip);
   let ns: Netns | undefined;
