@@ -27,12 +27,28 @@ export class RecvBuffer {
      *  peer may send up to 2^shift - 1 bytes more than `space` and we still keep them. */
     slack = 0,
   ) {
-    this.buf = new Uint8Array(Math.max(1, capacity + slack));
+    this.limit = Math.max(1, capacity + slack);
+    // Start small and double as data comes: idle connections stay cheap.
+    this.buf = new Uint8Array(Math.min(this.limit, 4096));
   }
 
-  /** Physical room beyond RCV.NXT (space plus slack). */
+  /** The most the ring may grow to (capacity plus slack). */
+  private readonly limit: number;
+
+  /** Room beyond RCV.NXT the ring may hold (space plus slack). */
   get room(): number {
-    return this.buf.length - this.len;
+    return this.limit - this.len;
+  }
+
+  /** Makes the ring at least `n` bytes long, keeping every byte at its offset from head. */
+  private grow(n: number): void {
+    const cap = this.buf.length;
+    if (n <= cap) return;
+    const next = new Uint8Array(Math.min(this.limit, Math.max(n, cap * 2)));
+    next.set(this.buf.subarray(this.head), 0);
+    if (this.head > 0) next.set(this.buf.subarray(0, this.head), cap - this.head);
+    this.buf = next;
+    this.head = 0;
   }
 
   /** In-order bytes waiting for the user. */
@@ -53,6 +69,7 @@ export class RecvBuffer {
   }
 
   private put(offset: number, data: Uint8Array): void {
+    this.grow(this.len + offset + data.length);
     const cap = this.buf.length;
     const at = (this.head + this.len + offset) % cap;
     const first = Math.min(data.length, cap - at);

@@ -2,7 +2,27 @@
 // both in flight and not yet sent. Data is copied in once (write) and copied out once per
 // transmission (read), always with TypedArray.set, never byte by byte.
 
-const SLAB = 256 * 1024;
+const SLAB = 64 * 1024;
+/** The ring starts this small and doubles as data comes (thousands of idle connections must not
+ *  each hold a full-sized buffer). */
+const INITIAL = 4096;
+
+// Segment payloads are carved out of slabs shared by every connection: one allocation per
+// 64 KiB rather than one per segment. A payload is never written again once handed out, so it
+// may be kept (queued on a link, recorded) for as long as anyone likes.
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+function alloc(n: number): Uint8Array {
+  if (n > SLAB / 4) return new Uint8Array(n);
+  if (slabUsed + n > slab.length) {
+    slab = new Uint8Array(SLAB);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return out;
+}
 
 export class SendBuffer {
   private buf: Uint8Array;
@@ -10,7 +30,19 @@ export class SendBuffer {
   private len = 0;
 
   constructor(readonly capacity: number) {
-    this.buf = new Uint8Array(Math.max(1, capacity));
+    this.buf = new Uint8Array(Math.max(1, Math.min(capacity, INITIAL)));
+  }
+
+  /** Makes the ring hold at least `n` bytes (linearizing it from head). */
+  private grow(n: number): void {
+    const cap = this.buf.length;
+    if (n <= cap) return;
+    const next = new Uint8Array(Math.min(this.capacity, Math.max(n, cap * 2)));
+    const first = Math.min(this.len, cap - this.head);
+    next.set(this.buf.subarray(this.head, this.head + first), 0);
+    if (first < this.len) next.set(this.buf.subarray(0, this.len - first), first);
+    this.buf = next;
+    this.head = 0;
   }
 
   /** Bytes buffered (from SND.UNA). */
@@ -26,6 +58,7 @@ export class SendBuffer {
   write(data: Uint8Array): number {
     const n = Math.min(data.length, this.capacity - this.len);
     if (n === 0) return 0;
+    this.grow(this.len + n);
     const cap = this.buf.length;
     const tail = (this.head + this.len) % cap;
     const first = Math.min(n, cap - tail);
@@ -35,27 +68,10 @@ export class SendBuffer {
     return n;
   }
 
-  // Segment payloads are carved out of slabs: one allocation per 256 KiB rather than one per
-  // segment. A payload is never written again once handed out, so it may be kept (queued on a
-  // link, recorded) for as long as anyone likes.
-  private slab = new Uint8Array(0);
-  private slabUsed = 0;
-
-  private alloc(n: number): Uint8Array {
-    if (n > SLAB / 4) return new Uint8Array(n);
-    if (this.slabUsed + n > this.slab.length) {
-      this.slab = new Uint8Array(SLAB);
-      this.slabUsed = 0;
-    }
-    const out = this.slab.subarray(this.slabUsed, this.slabUsed + n);
-    this.slabUsed += n;
-    return out;
-  }
-
   /** A fresh copy of `n` bytes starting `offset` bytes after SND.UNA. */
   read(offset: number, n: number): Uint8Array {
     if (n === 0) return new Uint8Array(0);
-    const out = this.alloc(n);
+    const out = alloc(n);
     const cap = this.buf.length;
     const start = (this.head + offset) % cap;
     const first = Math.min(n, cap - start);

@@ -60,3 +60,16 @@ test('RecvBuffer: any arrival order reassembles the same bytes (property)', () =
     }),
   );
 });
+
+test('SendBuffer and RecvBuffer start small and grow up to their capacity', () => {
+  const s = new SendBuffer(100_000);
+  for (let i = 0; i < 30; i++) assert.equal(s.write(bytes(3000, i)), 3000);
+  s.consume(1000);
+  assert.equal(s.write(bytes(20_000)), 11_000, 'capacity bound');
+  assert.deepEqual(s.read(0, 2000), bytes(2000, 1000 % 256).map((_, k) => (1000 + k) & 0xff));
+  const r = new RecvBuffer(100_000, 32, 128);
+  assert.equal(r.write(50_000, bytes(1000, 7), 0), 0, 'far out of order: the ring grows to hold it');
+  assert.equal(r.write(0, bytes(50_000), 0), 51_000);
+  const d = r.read(100_000)!;
+  assert.deepEqual(d.subarray(50_000), bytes(1000, 7));
+});
