@@ -158,3 +158,32 @@ test('ESTABLISHED: data ACK stops the retransmit timer; FIN ACK in LAST-ACK clos
   b.c.segmentArrives(seg({ seq: R + 2, ack: L + 12, flags: ACK }), 8);
   expectState(b, 'CLOSED');
 });
+
+test('ESTABLISHED: retransmissions answered with a zero window are probes: no R2 timeout (3.8.6.1)', () => {
+  const b = established({ r2: 3 }, { mss: 1000 });
+  b.c.send(new Uint8Array(500), 0);
+  b.sink.clear();
+  for (let i = 0; i < 10; i++) {
+    const t = b.c.nextDeadline();
+    b.c.onTimer(t);
+    expectSegs(b, [{ flags: 'P.', seq: L + 1, len: 500 }]);
+    // The peer has no room: it answers, window 0.
+    b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, window: 0 }), t + 1);
+    expectState(b, 'ESTABLISHED');
+  }
+  // Silence from the peer: now R2 counts.
+  for (let i = 0; i < 4; i++) b.c.onTimer(b.c.nextDeadline());
+  expectState(b, 'CLOSED');
+  assert.equal(b.sink.ofType('error')[0].code, 'ETIMEDOUT');
+});
+
+test('ESTABLISHED: a window update that lets queued data out arms the retransmit timer', () => {
+  const b = established({ rcvBuf: 64000 }, { mss: 1460 });
+  b.c.send(new Uint8Array(2001), 0);
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1461, flags: ACK, window: 540 }), 10);
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1461, flags: ACK, window: 2000 }), 11);
+  expectSegs(b, [{ flags: '.', seq: L + 1, len: 1460 }, { flags: 'P.', seq: L + 1461, len: 541 }]);
+  assert.ok(b.c.nextDeadline() < Infinity, 'a timer covers the segment in flight');
+  b.c.onTimer(b.c.nextDeadline());
+  expectSegs(b, [{ flags: 'P.', seq: L + 1461, len: 541 }]);
+});
