@@ -2,6 +2,8 @@
 // The connection detects loss (3 duplicate ACKs, RTO) and tracks the recovery point; the
 // algorithm only decides cwnd and ssthresh.
 
+import { Cubic } from './cubic.js';
+
 export type LossKind = 'rto' | 'fast';
 
 export interface CongestionControl {
@@ -87,7 +89,5 @@ export class NewReno implements CongestionControl {
 }
 
 export function makeCongestionControl(name: 'cubic' | 'newreno', mss: number, initialWindow: number): CongestionControl {
-  // CUBIC is not written yet: NewReno stands in for it behind the same interface.
-  void name;
-  return new NewReno(mss, initialWindow);
+  return name === 'cubic' ? new Cubic(mss, initialWindow) : new NewReno(mss, initialWindow);
 }
