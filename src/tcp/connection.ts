@@ -1148,6 +1148,7 @@ export class Connection implements TcpConnection {
       // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: a FIN has been received; ignore the text.
       // A retransmitted FIN still gets an ACK (and in TIME-WAIT restarts 2 MSL).
       if (fin || data.length > 0) this.ackNow = true;
+      if (data.length > 0) this.drop('text after FIN');
       // TIME-WAIT: like FreeBSD (tcp_twcheck), answer anything but an exact duplicate ACK.
       if (this.state === 'TIME-WAIT' && (seg.flags !== ACK || seg.seq !== this.rcvNxt || seg.ack !== this.sndMax)) this.ackNow = true;
       if (fin && this.state === 'TIME-WAIT') this.setTimer('time-wait', now + 2 * this.config.msl);
