@@ -78,6 +78,10 @@ for (const c of CASES) {
       const net = subnet(c.family);
       const dev = uniqueName('d');
       if (c.kernelLoss > 0) addKernelLoss(ns, c.family, dev, c.kernelLoss);
+      // A duplicated final ACK reaches synack after it has closed (LAST-ACK -> CLOSED), and synack
+      // rightly answers with RST (RFC 9293 3.10.7.1); Linux by default lets that RST end its
+      // TIME-WAIT (RFC 1337 hazard). RFC 1337 protection keeps the kernel's states predictable.
+      ns.execSync('sysctl', ['-qw', 'net.ipv4.tcp_rfc1337=1']);
       server = await startSynackServer(ns, { dev, net, mtu: 1500, port: 80, mode: 'http', pcap, extra: c.impair });
       const out = join(tmp, 'get.bin');
       const started = Date.now();
