@@ -1,17 +1,74 @@
 // What the API layers (Node `net`, web streams) need from a host: its socket layer with
 // notifications, its clock, and name lookup. `Stack` provides it; tests may provide their own.
 // Browser-safe.
-import type { SocketLayer, SocketWatch } from '../stack/types.js';
+import { SocketError, type NonBlockingCalls, type SockAddr, type SocketLayer, type SocketWatch } from '../stack/types.js';
 import type { Scheduler } from '../sim/types.js';
 import { isIP, stripZone } from './ip.js';
 
 export interface ApiHost {
-  readonly sockets: SocketLayer & SocketWatch;
+  /** The NonBlockingCalls are used when present (the host stack has them): no exception per
+   *  EAGAIN on the data path. Hosts without them get the throwing calls, caught. */
+  readonly sockets: SocketLayer & SocketWatch & Partial<NonBlockingCalls>;
   readonly scheduler: Scheduler;
   /** Addresses for a host name (IP literals never reach this), best first; [] when unknown. */
   lookup(name: string, family: 0 | 4 | 6): string[];
   /** Holds the event loop open while a socket or server is active (real time only). */
   readonly loop: LoopHold;
+}
+
+type ApiSockets = ApiHost['sockets'];
+
+function wouldBlock(e: unknown): boolean {
+  return e instanceof SocketError && e.code === 'EAGAIN';
+}
+
+/** read() that returns null for EAGAIN. */
+export function nbRead(s: ApiSockets, fd: number, n: number): Uint8Array | null {
+  if (s.tryRead) return s.tryRead(fd, n);
+  try {
+    return s.read(fd, n);
+  } catch (e) {
+    if (wouldBlock(e)) return null;
+    throw e;
+  }
+}
+
+/** write() that returns a negative number for EAGAIN. */
+export function nbWrite(s: ApiSockets, fd: number, data: Uint8Array): number {
+  if (s.tryWrite) return s.tryWrite(fd, data);
+  try {
+    return s.write(fd, data);
+  } catch (e) {
+    if (wouldBlock(e)) return -1;
+    throw e;
+  }
+}
+
+/** accept() that returns null for EAGAIN. */
+export function nbAccept(s: ApiSockets, fd: number): { fd: number; remote: SockAddr } | null {
+  if (s.tryAccept) return s.tryAccept(fd);
+  try {
+    return s.accept(fd);
+  } catch (e) {
+    if (wouldBlock(e)) return null;
+    throw e;
+  }
+}
+
+/** connect() without the EINPROGRESS exception: true when in progress (a 'connect' or
+ *  'error' notification follows), false when a host's connect() completed synchronously. */
+export function nbConnect(s: ApiSockets, fd: number, addr: SockAddr): boolean {
+  if (s.tryConnect) {
+    s.tryConnect(fd, addr);
+    return true;
+  }
+  try {
+    s.connect(fd, addr);
+  } catch (e) {
+    if (e instanceof SocketError && e.code === 'EINPROGRESS') return true;
+    throw e;
+  }
+  return false;
 }
 
 /** A reference count that keeps the JS event loop alive while anything holds it, like Node's

@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { Buffer } from 'node:buffer';
 import type { SockAddr, SocketEventName } from '../stack/types.js';
 import type { TimerHandle } from '../sim/types.js';
-import type { ApiHost } from './host.js';
+import { nbAccept, nbConnect, nbRead, nbWrite, type ApiHost } from './host.js';
 import {
   codedError, errnoName, fromSocketError, invalidArgType, invalidArgValue, isErrno, systemError,
   type NodeSystemError,
@@ -387,19 +387,20 @@ export class Socket extends Duplex {
         return;
       }
     }
+    let inProgress: boolean;
     try {
-      s.connect(fd, { addr, port: at.port });
+      inProgress = nbConnect(s, fd, { addr, port: at.port });
     } catch (e) {
-      if (isErrno(e, 'EINPROGRESS')) {
-        try {
-          this.#local = s.localAddress(fd);
-        } catch {
-          /* filled in on connect */
-        }
-        return; // 'connect' or 'error' notification follows
-      }
       this.#tryNext(fromSocketError(e, 'connect', addr, at.port));
       return;
+    }
+    if (inProgress) {
+      try {
+        this.#local = s.localAddress(fd);
+      } catch {
+        /* filled in on connect */
+      }
+      return; // 'connect' or 'error' notification follows
     }
     // Completed synchronously (allowed by the contract for a local peer).
     process.nextTick(() => this.#onConnected());
@@ -497,13 +498,11 @@ export class Socket extends Duplex {
     try {
       const sockets = this.#host.sockets;
       while (this.#reading && this.#fd >= 0 && !this.destroyed) {
-        let chunk: Uint8Array;
+        let chunk: Uint8Array | null;
         try {
-          // Ask first: an EAGAIN costs an Error (with a stack trace) per empty read.
-          if (sockets.inq(this.#fd) === 0 && !sockets.poll(this.#fd).readable) return;
-          chunk = sockets.read(this.#fd, READ_CHUNK);
+          chunk = nbRead(sockets, this.#fd, READ_CHUNK);
+          if (chunk === null) return; // EAGAIN: a 'readable' notification follows
         } catch (e) {
-          if (isErrno(e, 'EAGAIN')) return;
           if (isErrno(e, 'ENOTCONN')) {
             // The connection is gone without a pending error: treat as EOF.
             this.#reading = false;
@@ -547,15 +546,16 @@ export class Socket extends Duplex {
     while (n < data.length) {
       let w: number;
       try {
-        w = this.#host.sockets.write(this.#fd, n === 0 ? data : data.subarray(n));
+        w = nbWrite(this.#host.sockets, this.#fd, n === 0 ? data : data.subarray(n));
       } catch (e) {
-        if (isErrno(e, 'EAGAIN')) break;
         cb(fromSocketError(e, 'write'));
         return;
       }
-      if (w <= 0) break;
+      if (w <= 0) break; // EAGAIN: a 'writable' notification follows
       n += w;
       this.#bytesWritten += w;
+      // A partial write means the send buffer is full: stop instead of asking again.
+      if (n < data.length) break;
     }
     if (n > 0) this.#touch();
     if (n < data.length) {
@@ -871,13 +871,14 @@ export class Server extends EventEmitter {
     const s = this.#host.sockets;
     for (;;) {
       if (!this.#listeners.some((l) => l.fd === fd)) return;
-      let got: { fd: number; remote: SockAddr };
+      let got: { fd: number; remote: SockAddr } | null;
       try {
-        got = s.accept(fd);
+        got = nbAccept(s, fd);
       } catch (e) {
-        if (!isErrno(e, 'EAGAIN')) this.emit('error', fromSocketError(e, 'accept'));
+        this.emit('error', fromSocketError(e, 'accept'));
         return;
       }
+      if (!got) return;
       if (this.maxConnections !== undefined && this.#connections.size >= this.maxConnections) {
         let local: SockAddr | undefined;
         try {

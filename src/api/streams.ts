@@ -11,7 +11,7 @@
 // write() resolves once the bytes are in the stack's send buffer (waiting for SocketWatch
 // 'writable' when it is full).
 import type { SockAddr, SocketEventName } from '../stack/types.js';
-import type { ApiHost } from './host.js';
+import { nbAccept, nbConnect, nbRead, nbWrite, type ApiHost } from './host.js';
 import { errnoName, fromSocketError, isErrno, systemError } from './errors.js';
 import { isIP, stripZone, validatePort } from './ip.js';
 
@@ -151,17 +151,18 @@ class Conn implements StreamConnection {
         }
         return;
       }
-      let chunk: Uint8Array;
+      let chunk: Uint8Array | null;
       try {
-        chunk = this.host.sockets.read(this.fd, READ_CHUNK);
+        chunk = nbRead(this.host.sockets, this.fd, READ_CHUNK);
       } catch (e) {
-        if (isErrno(e, 'EAGAIN')) {
-          if (this.error) return this.fail(c, this.error);
-          await this.readWait.wait();
-          continue;
-        }
         if (isErrno(e, 'ENOTCONN') && !this.error) chunk = new Uint8Array(0);
         else return this.fail(c, this.error ?? fromSocketError(e, 'read'));
+      }
+      if (chunk === null) {
+        // EAGAIN: wait for 'readable' (or an error).
+        if (this.error) return this.fail(c, this.error);
+        await this.readWait.wait();
+        continue;
       }
       if (chunk.length === 0) {
         this.readDone = true;
@@ -189,16 +190,17 @@ class Conn implements StreamConnection {
     let off = 0;
     while (off < chunk.length) {
       if (this.released) throw systemError('EPIPE', 'write');
-      let n = 0;
+      let n: number;
       try {
-        n = this.host.sockets.write(this.fd, off === 0 ? chunk : chunk.subarray(off));
+        n = nbWrite(this.host.sockets, this.fd, off === 0 ? chunk : chunk.subarray(off));
       } catch (e) {
-        if (!isErrno(e, 'EAGAIN')) throw this.error ?? fromSocketError(e, 'write');
+        throw this.error ?? fromSocketError(e, 'write');
       }
-      off += n;
+      if (n > 0) off += n;
       if (off < chunk.length) {
         if (this.error) throw this.error;
-        if (n === 0) await this.writeWait.wait();
+        // EAGAIN or a partial write (the send buffer is full): 'writable' follows.
+        await this.writeWait.wait();
       }
     }
   }
@@ -327,12 +329,13 @@ async function connectOne(host: ApiHost, addr: string, port: number, opts: Strea
     const onAbort = () => settled?.(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
     if (opts.signal?.aborted) onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let inProgress: boolean;
     try {
-      s.connect(fd, { addr, port });
-      settled!(null);
+      inProgress = nbConnect(s, fd, { addr, port });
     } catch (e) {
-      if (!isErrno(e, 'EINPROGRESS')) throw fromSocketError(e, 'connect', addr, port);
+      throw fromSocketError(e, 'connect', addr, port);
     }
+    if (!inProgress) settled!(null);
     const err = await done;
     opts.signal?.removeEventListener('abort', onAbort);
     unwatch();
@@ -379,12 +382,13 @@ export function listenStream(host: ApiHost, opts: StreamListenOptions = {}): Str
   let closed = false;
   const drain = () => {
     while (!closed) {
-      let got: { fd: number; remote: SockAddr };
+      let got: { fd: number; remote: SockAddr } | null;
       try {
-        got = s.accept(fd);
+        got = nbAccept(s, fd);
       } catch {
         return;
       }
+      if (!got) return;
       let la: SockAddr;
       try {
         la = s.localAddress(got.fd);

@@ -12,6 +12,7 @@ import {
   type SocketEventName,
   type SocketLayer,
   type SocketWatch,
+  type NonBlockingCalls,
 } from './types.js';
 import type { HostStack, ConnEntry, Listener } from './host.js';
 import { Listener as ListenerClass, canonicalAddr } from './host.js';
@@ -21,6 +22,9 @@ import { errnoNumber } from './errno.js';
 type Watcher = (ev: SocketEventName) => void;
 
 const EMPTY = new Uint8Array(0);
+/** tryWrite results that mean EAGAIN. */
+const WOULD_BLOCK = -1;
+const WOULD_BLOCK_HANDSHAKE = -2;
 
 /** One file descriptor's socket. */
 class Sock implements PortUser {
@@ -77,8 +81,54 @@ function toSocketError(err: unknown): never {
   throw err;
 }
 
-export class Sockets implements SocketLayer, SocketWatch {
+/** Linux's lowest-free-fd rule in O(log n): fds below `next` that were closed wait in a
+ *  binary min-heap; a new fd is the heap's smallest, else `next` (the high-water mark). */
+class FdAllocator {
+  private next = 3;
+  private readonly free: number[] = [];
+  alloc(): number {
+    const h = this.free;
+    if (h.length === 0) return this.next++;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      let i = 0;
+      const n = h.length;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && h[r] < h[l] ? r : l;
+        if (h[c] >= last) break;
+        h[i] = h[c];
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+  release(fd: number): void {
+    if (fd === this.next - 1) {
+      // Shrink the high-water mark (and keep the heap below it) so it stays small.
+      this.next--;
+      return;
+    }
+    const h = this.free;
+    let i = h.length;
+    h.push(fd);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p] <= fd) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = fd;
+  }
+}
+
+export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
   private readonly fds = new Map<number, Sock>();
+  private readonly fdAlloc = new FdAllocator();
 
   constructor(private readonly host: HostStack) {}
 
@@ -181,8 +231,7 @@ export class Sockets implements SocketLayer, SocketWatch {
   socket(family: 4 | 6): number {
     if (family !== 4 && family !== 6) throw new SocketError('EAFNOSUPPORT', `family ${family}`);
     if (this.fds.size >= this.host.limits.maxSockets) throw new SocketError('EMFILE', 'too many open sockets');
-    let fd = 3;
-    while (this.fds.has(fd)) fd++;
+    const fd = this.fdAlloc.alloc();
     this.fds.set(fd, new Sock(fd, family));
     return fd;
   }
@@ -247,11 +296,18 @@ export class Sockets implements SocketLayer, SocketWatch {
   /** The oldest completed connection; EAGAIN when none; EINVAL when not listening. The new
    *  socket inherits the listener's options. It may already hold data or EOF: check poll(). */
   accept(fd: number): { fd: number; remote: SockAddr } {
+    const r = this.tryAccept(fd);
+    if (!r) throw new SocketError('EAGAIN', 'no connection to accept');
+    return r;
+  }
+
+  /** accept() without the EAGAIN exception: null when no connection is waiting. */
+  tryAccept(fd: number): { fd: number; remote: SockAddr } | null {
     const s = this.get(fd);
     if (!s.listener) throw new SocketError('EINVAL', 'socket is not listening');
     if (this.fds.size >= this.host.limits.maxSockets) throw new SocketError('EMFILE', 'too many open sockets');
     const e = this.host.acceptFrom(s.listener);
-    if (!e) throw new SocketError('EAGAIN', 'no connection to accept');
+    if (!e) return null;
     const nfd = this.socket(s.family);
     const n = this.fds.get(nfd)!;
     n.reuseAddr = s.reuseAddr;
@@ -274,6 +330,13 @@ export class Sockets implements SocketLayer, SocketWatch {
    *  attempt the first connect() reports the error. ENETUNREACH without a route;
    *  EADDRNOTAVAIL when no ephemeral port (or the bound 4-tuple) is free. */
   connect(fd: number, addr: SockAddr): void {
+    this.tryConnect(fd, addr);
+    throw new SocketError('EINPROGRESS', 'connection in progress');
+  }
+
+  /** connect() without the EINPROGRESS exception: returns once the active open has started
+   *  (every other error is thrown as connect() throws it). */
+  tryConnect(fd: number, addr: SockAddr): void {
     const s = this.get(fd);
     if (s.listener) throw new SocketError('EISCONN', 'socket is listening');
     if (s.connecting && this.live(s)) throw new SocketError('EALREADY', 'connection in progress');
@@ -327,12 +390,18 @@ export class Sockets implements SocketLayer, SocketWatch {
     s.remote = { addr: dst, port: addr.port };
     s.connecting = !e.removed && !CONNECTED_STATES.has(e.state);
     if (e.removed && e.error) s.pendingError = e.error.code;
-    throw new SocketError('EINPROGRESS', 'connection in progress');
   }
 
   /** Up to n bytes; an empty array at EOF (or after shutdown 'rd'). Buffered data is returned
    *  before a pending error; EAGAIN when nothing is buffered; ENOTCONN when never connected. */
   read(fd: number, n: number, opts?: { peek?: boolean }): Uint8Array {
+    const d = this.tryRead(fd, n, opts);
+    if (d === null) throw new SocketError('EAGAIN', 'no data');
+    return d;
+  }
+
+  /** read() without the EAGAIN exception: null when nothing is buffered (and no EOF/error). */
+  tryRead(fd: number, n: number, opts?: { peek?: boolean }): Uint8Array | null {
     const s = this.get(fd);
     if (s.listener) throw new SocketError('ENOTCONN', 'socket is listening');
     if (!s.entry) {
@@ -370,7 +439,7 @@ export class Sockets implements SocketLayer, SocketWatch {
       }
       this.takeError(s);
       if (s.shutRd || c.eof || e.removed) return EMPTY;
-      throw new SocketError('EAGAIN', 'no data');
+      return null;
     });
   }
 
@@ -378,12 +447,20 @@ export class Sockets implements SocketLayer, SocketWatch {
    *  EAGAIN while the handshake is in progress, EPIPE after shutdown 'wr', on an unconnected
    *  socket (as Linux does) or once the connection is closing; a pending error is thrown first. */
   write(fd: number, data: Uint8Array): number {
+    const n = this.tryWrite(fd, data);
+    if (n < 0) throw new SocketError('EAGAIN', n === WOULD_BLOCK_HANDSHAKE ? 'connection in progress' : 'send buffer full');
+    return n;
+  }
+
+  /** write() without the EAGAIN exception: a negative number when it would block (buffer full,
+   *  or the handshake in progress); 'writable' follows as for EAGAIN. Other errors throw. */
+  tryWrite(fd: number, data: Uint8Array): number {
     const s = this.get(fd);
     this.takeError(s);
     if (s.shutWr) throw new SocketError('EPIPE', 'connection closing');
     const e = this.live(s);
     if (!e) throw new SocketError('EPIPE', s.entry ? 'connection closed' : 'socket is not connected');
-    if (e.state === 'SYN-SENT' || e.state === 'SYN-RECEIVED') throw new SocketError('EAGAIN', 'connection in progress');
+    if (e.state === 'SYN-SENT' || e.state === 'SYN-RECEIVED') return WOULD_BLOCK_HANDSHAKE;
     if (e.state !== 'ESTABLISHED' && e.state !== 'CLOSE-WAIT') throw new SocketError('EPIPE', 'connection closing');
     if (data.length === 0) return 0;
     return this.host.withConn(e, (c, now) => {
@@ -393,8 +470,7 @@ export class Sockets implements SocketLayer, SocketWatch {
       } catch (err) {
         toSocketError(err);
       }
-      if (n === 0) throw new SocketError('EAGAIN', 'send buffer full');
-      return n;
+      return n === 0 ? WOULD_BLOCK : n;
     });
   }
 
@@ -430,6 +506,7 @@ export class Sockets implements SocketLayer, SocketWatch {
   close(fd: number): void {
     const s = this.get(fd);
     this.fds.delete(fd);
+    this.fdAlloc.release(fd);
     s.watchers.clear();
     if (s.listener) {
       this.host.removeListener(s.listener);

@@ -8,9 +8,27 @@ export type Errno =
   | 'EINVAL' | 'EBADF' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'EHOSTUNREACH' | 'ENETUNREACH'
   | 'EMFILE' | 'ENOBUFS' | 'EMSGSIZE' | 'ENOPROTOOPT';
 
+/** Errors that are part of normal non-blocking operation: built without a stack trace. */
+const CHEAP: ReadonlySet<Errno> = new Set<Errno>(['EAGAIN', 'EINPROGRESS']);
+const ErrorCtor = Error as unknown as { stackTraceLimit?: number };
+
+function noTrace(code: Errno): number | undefined {
+  if (!CHEAP.has(code)) return undefined;
+  const lim = ErrorCtor.stackTraceLimit;
+  ErrorCtor.stackTraceLimit = 0; // V8: capture no frames (a no-op property elsewhere)
+  return lim;
+}
+
 export class SocketError extends Error {
-  constructor(readonly code: Errno, message?: string) {
-    super(message ?? code);
+  readonly code: Errno;
+  constructor(code: Errno, message?: string) {
+    const lim = noTrace(code);
+    try {
+      super(message ?? code);
+    } finally {
+      if (CHEAP.has(code)) ErrorCtor.stackTraceLimit = lim;
+    }
+    this.code = code;
     this.name = 'SocketError';
   }
 }
@@ -56,6 +74,21 @@ export interface SocketLayer {
   inq(fd: number): number;
 }
 
+/** Non-throwing variants of the calls that would block, for event-driven layers (Node `net`,
+ *  web streams): the would-block answer is a value instead of an exception, so a hot path never
+ *  pays for an Error. Every other error is thrown exactly as the SocketLayer call throws it.
+ *  The throwing SocketLayer calls stay (the packetdrill runner and tools use them). */
+export interface NonBlockingCalls {
+  /** read() that returns null instead of throwing EAGAIN. */
+  tryRead(fd: number, n: number, opts?: { peek?: boolean }): Uint8Array | null;
+  /** write() that returns a negative number instead of throwing EAGAIN (0 only for empty data). */
+  tryWrite(fd: number, data: Uint8Array): number;
+  /** accept() that returns null instead of throwing EAGAIN. */
+  tryAccept(fd: number): { fd: number; remote: SockAddr } | null;
+  /** connect() that returns once the open has started instead of throwing EINPROGRESS. */
+  tryConnect(fd: number, addr: SockAddr): void;
+}
+
 /** Per-socket notifications for event-driven layers above (Node `net`, web streams), so they
  *  never poll. Delivered synchronously after the stack has finished processing the input or
  *  timer that caused them (never re-entrantly from inside a SocketLayer call). */
@@ -74,7 +107,7 @@ export interface SocketWatch {
 }
 
 // ---- What the host stack's socket layer (src/stack/sockets.ts, `HostStack.sockets`) adds ------
-// `Sockets` implements SocketLayer & SocketWatch plus:
+// `Sockets` implements SocketLayer & SocketWatch & NonBlockingCalls plus:
 //   state(fd): TcpState        'LISTEN' for listeners, 'CLOSED' when there is no connection
 //   status(fd): ConnStatus|null RFC 9293 3.10.6 STATUS of the socket's connection
 //   family(fd), openFds(), acceptQueueLength(fd)
