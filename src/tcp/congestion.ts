@@ -24,6 +24,9 @@ export interface CongestionControl {
   onRecoveryEnd(flight: number): void;
   /** The MSS changed (path MTU). */
   setMss(mss: number): void;
+  /** RFC 3522 / RFC 4015: the loss was spurious (the original segment arrived); go back to the
+   *  window from before onLoss. Optional: without it the reduction simply stands. */
+  undo?(cwnd: number, ssthresh: number): void;
 }
 
 /** RFC 5681 + RFC 6582 NewReno, with RFC 3465 byte counting (L = 2*SMSS) in slow start. */
@@ -85,6 +88,12 @@ export class NewReno implements CongestionControl {
   onRecoveryEnd(flight: number): void {
     // RFC 6582 3.2 (6) option 1: cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
     this.cwnd = Math.min(this.ssthresh, Math.max(flight, this.mss) + this.mss);
+  }
+
+  undo(cwnd: number, ssthresh: number): void {
+    // RFC 4015 3.2: restore the congestion state from before the spurious reduction.
+    this.cwnd = Math.max(this.cwnd, cwnd);
+    this.ssthresh = Math.max(this.ssthresh, ssthresh);
   }
 }
 

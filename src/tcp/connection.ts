@@ -104,6 +104,12 @@ export class Connection implements TcpConnection {
    *  recovery). */
   private readonly sb = new Scoreboard();
   private rtxHigh = 0;
+  /** Duplicate ACKs that signal loss (RFC 5681: 3); raised when reordering fooled us. */
+  dupThresh = 3;
+  /** RFC 3522 Eifel: TSval of the fast retransmission and the window before it. */
+  private undoTsVal: number | undefined;
+  private undoCwnd = 0;
+  private undoSsthresh = 0;
   /** Consecutive retransmissions of the same data (RFC 9293 3.8.3 R1/R2), or of the SYN. */
   private retransmits = 0;
   private totalRetransmits = 0;
@@ -1004,6 +1010,18 @@ export class Connection implements TcpConnection {
     this.keepAliveProbes = 0;
     this.softError = undefined;
     const flight = sub(this.sndMax, this.sndUna);
+    if (this.inRecovery && this.undoTsVal !== undefined) {
+      // RFC 3522 Eifel detection: the first ACK of new data after a fast retransmit echoes a
+      // timestamp older than the retransmission: the original arrived, the loss was reordering.
+      // RFC 4015: undo the reduction; like Linux, tolerate more reordering from now on.
+      const ts = seg.options.timestamp;
+      if (ts && ts.ecr !== 0 && lt(ts.ecr, this.undoTsVal)) {
+        this.inRecovery = false;
+        this.cc.undo?.(this.undoCwnd, this.undoSsthresh);
+        this.dupThresh = Math.min(this.dupThresh * 2, 12);
+      }
+      this.undoTsVal = undefined;
+    }
     if (this.inRecovery) {
       if (ge(ack, this.recover)) {
         // RFC 6582 3.2 (6): a full acknowledgment ends recovery.
@@ -1042,11 +1060,16 @@ export class Connection implements TcpConnection {
     }
     // RFC 5681 3.2: three duplicate ACKs; RFC 6675 5 (IsLost): or more than 2*SMSS SACKed
     // above SND.UNA. RFC 6582 3.2 (2): only if the ACK covers more than `recover`.
-    const lost = this.dupAcks >= 3 || (this.sackOk && this.sb.sackedBytes() > 2 * this.sndMss);
+    const lost = this.dupAcks >= this.dupThresh || (this.sackOk && this.sb.sackedBytes() > (this.dupThresh - 1) * this.sndMss);
     if (lost && ge(this.sndUna, this.recover)) {
       const flight = sub(this.sndMax, this.sndUna);
       this.inRecovery = true;
       this.recover = this.sndMax;
+      if (this.tsOk) {
+        this.undoTsVal = this.tsNow(now);
+        this.undoCwnd = this.cc.cwnd;
+        this.undoSsthresh = this.cc.ssthresh;
+      }
       this.cc.onLoss('fast', flight, now);
       if (this.sackOk) {
         // RFC 6675 5 (4.3): retransmit the first unacknowledged segment at once.
@@ -1061,16 +1084,18 @@ export class Connection implements TcpConnection {
     }
   }
 
-  /** RFC 6675 5 (NextSeg/SetPipe, simplified as FACK): while the data in flight is below
-   *  ssthresh, retransmit the holes below the highest SACKed byte, then send new data. */
+  /** RFC 6675 5 (NextSeg/SetPipe, simplified): while the data in flight is below ssthresh,
+   *  retransmit the holes that count as lost (IsLost: more than DupThresh-1 segments SACKed
+   *  above them), then send new data. */
   private sackRecoverySend(now: number): void {
     const fack = seqMax(this.sb.highest ?? this.sndUna, this.sndUna);
     if (lt(this.rtxHigh, this.sndUna)) this.rtxHigh = this.sndUna;
     let pipe = sub(this.sndMax, fack) + this.sb.holeBytes(this.sndUna, seqMin(this.rtxHigh, fack));
     const wnd = Math.max(this.cc.ssthresh, this.sndMss);
+    const total = this.sb.sackedBytes();
     while (pipe < wnd) {
       const hole = this.sb.holeAfter(this.rtxHigh, fack);
-      if (hole) {
+      if (hole && total - this.sb.sackedBelow(hole[0]) > (this.dupThresh - 1) * this.sndMss) {
         const len = Math.min(this.sndMss, sub(hole[1], hole[0]));
         this.retransmitRange(hole[0], len, now, 'sack');
         this.rtxHigh = add(hole[0], len);
@@ -1445,10 +1470,12 @@ export class Connection implements TcpConnection {
     // RFC 5681 (4): ssthresh only on the first timeout of a series; later ones keep it.
     this.cc.onLoss('rto', this.retransmits === 1 ? flight : 2 * this.cc.ssthresh, now);
     this.inRecovery = false;
+    this.undoTsVal = undefined;
     this.dupAcks = 0;
-    // RFC 2018 8: after a retransmission timeout, forget the SACKed bits (the peer may renege);
-    // the ACKs of the retransmissions rebuild them.
-    this.sb.clear();
+    // RFC 2018 8: the peer may renege on what it SACKed. Like Linux we keep the scoreboard
+    // through one timeout (go-back-N then skips what the peer holds), and forget it when the
+    // timer fires again without progress: then everything is sent again.
+    if (this.retransmits > 1) this.sb.clear();
     this.recover = this.sndMax; // RFC 6582 4: no fast retransmit for data sent before the RTO
     this.rtt.backoff(); // RFC 6298 (5.5)
     this.timing = false; // Karn: everything in flight will be sent again

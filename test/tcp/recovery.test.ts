@@ -25,20 +25,42 @@ test('ESTABLISHED (SACK): third duplicate ACK with SACK -> retransmit the hole o
   assert.equal(b.c.nextDeadline(), Infinity, 'all acknowledged');
 });
 
-test('ESTABLISHED (SACK): two holes are both retransmitted in one round trip', () => {
+test('ESTABLISHED (SACK): a second hole is retransmitted once it counts as lost (RFC 6675 IsLost)', () => {
   const b = established(SACK, PEER);
-  b.c.send(new Uint8Array(6000), 0);
+  b.c.send(new Uint8Array(8000), 0);
   b.sink.clear();
   b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 3001]]), 10);
   b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 5001], [L + 2001, L + 3001]]), 11);
   b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 6001], [L + 2001, L + 3001]]), 12);
-  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }, { flags: '.', seq: L + 3001, len: 1000 }]);
+  // Third duplicate: the first hole goes at once. Above the second only 2 segments are SACKed.
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 7001], [L + 2001, L + 3001]]), 13);
+  expectSegs(b, [{ flags: '.', seq: L + 3001, len: 1000 }]);
   assert.deepEqual(b.sink.ofType('retransmit').map((e) => e.cause), ['fast', 'sack']);
-  // The first retransmission arrives: partial ACK, nothing more to resend.
-  b.c.segmentArrives(ack(L + 3001, [[L + 4001, L + 6001]]), 20);
+  b.c.segmentArrives(ack(L + 3001, [[L + 4001, L + 8001]]), 20);
   expectNothing(b);
-  b.c.segmentArrives(ack(L + 6001), 21);
+  b.c.segmentArrives(ack(L + 8001), 21);
   assert.equal(b.c.nextDeadline(), Infinity);
+});
+
+test('ESTABLISHED (SACK, TS): Eifel: the original arrived after all -> window restored, more reordering tolerated', () => {
+  const TSC = { sack: true, timestamps: true };
+  const ts = (val: number, ecr: number) => ({ timestamp: { val, ecr } });
+  const b = established(TSC, { ...PEER, mss: 1012, ...ts(1, 0) }, ts(1, 0)); // 1000 bytes beside TSopt
+  b.c.send(new Uint8Array(6000), 100);
+  b.sink.clear();
+  const ackTs = (a: number, ecr: number, sack?: Array<[number, number]>) =>
+    seg({ seq: R + 1, ack: a, flags: ACK, options: { ...ts(2, ecr), ...(sack ? { sack } : {}) } });
+  b.c.segmentArrives(ackTs(L + 1001, 100, [[L + 2001, L + 3001]]), 110);
+  b.c.segmentArrives(ackTs(L + 1001, 100, [[L + 2001, L + 4001]]), 111);
+  const cwnd = b.c.status().cwnd;
+  b.c.segmentArrives(ackTs(L + 1001, 100, [[L + 2001, L + 5001]]), 112);
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }]);
+  assert.ok(b.c.status().cwnd < cwnd);
+  // The ACK covering it echoes the original's TSval (100), older than the retransmission (112).
+  b.c.segmentArrives(ackTs(L + 5001, 100), 120);
+  assert.ok(b.c.status().cwnd >= cwnd, 'window restored');
+  assert.equal(b.c.dupThresh, 6);
 });
 
 test('ESTABLISHED (SACK): after an RTO, go-back-N skips what the peer SACKed since', () => {
