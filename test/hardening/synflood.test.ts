@@ -5,7 +5,13 @@
 // 1,000,000-SYN version.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { synFlood } from './flood-lib.js';
+import { VirtualScheduler } from '../../src/sim/scheduler.js';
+import { SimLink } from '../../src/link/sim-link.js';
+import { HostStack } from '../../src/stack/host.js';
+import { SocketError } from '../../src/stack/types.js';
+import { buildTcpPacket } from '../../src/wire/packet.js';
 import {
   makeCookie,
   checkCookie,
@@ -80,4 +86,61 @@ test('SYN flood: 50,000 spoofed SYNs + 20,000 blind ACKs; legitimate clients get
   assert.ok(r.counters.syncookiesRecv <= r.legitTotal, 'no spoofed ACK was taken for a cookie');
   assert.equal(r.counters.syncookiesFailed, r.spoofedAcks, 'every blind ACK failed the cookie check');
   assert.ok(r.heapDeltaMB < 40, `heap delta ${r.heapDeltaMB.toFixed(1)} MB`);
+});
+
+test('syncookies: a connection made through a cookie keeps window scaling, SACK and timestamps and moves 2 MB intact', () => {
+  const sched = new VirtualScheduler();
+  const link = new SimLink({ scheduler: sched, delay: 10, seed: 4, loss: 0.01 });
+  const server = new HostStack({ name: 's', scheduler: sched, rng: 5, synCookies: true, tcp: { rcvBuf: 1 << 20, sndBuf: 1 << 20 }, limits: { maxSynBacklog: 1 } });
+  const client = new HostStack({ name: 'c', scheduler: sched, rng: 6, tcp: { rcvBuf: 1 << 20, sndBuf: 1 << 20 } });
+  server.addInterface({ name: 'eth0', port: link.b, addresses: ['10.0.0.2/24'] });
+  client.addInterface({ name: 'eth0', port: link.a, addresses: ['10.0.0.1/24'] });
+  const l = server.sockets.socket(4);
+  server.sockets.bind(l, { addr: '0.0.0.0', port: 80 });
+  server.sockets.listen(l, 1);
+  // Fill the one-entry SYN queue with a spoofed half-open connection.
+  server.input('eth0', buildTcpPacket(new Uint8Array([10, 0, 0, 99]), new Uint8Array([10, 0, 0, 2]), { srcPort: 1, dstPort: 80, seq: 1, ack: 0, flags: 2, window: 1000, urgent: 0, options: {}, payload: new Uint8Array(0) }));
+  const fd = client.sockets.socket(4);
+  try {
+    client.sockets.connect(fd, { addr: '10.0.0.2', port: 80 });
+  } catch (e) {
+    assert.ok(e instanceof SocketError && e.code === 'EINPROGRESS');
+  }
+  sched.runFor(100);
+  assert.equal(server.counters().syncookiesRecv, 1, 'came in through a cookie');
+  const sfd = server.sockets.accept(l).fd;
+  const N = 2 << 20;
+  const data = new Uint8Array(N).map((_, i) => (i * 7 + (i >>> 10)) & 0xff);
+  const want = createHash('sha256').update(data).digest('hex');
+  const got = createHash('sha256');
+  let off = 0;
+  let n = 0;
+  let maxWnd = 0;
+  for (let i = 0; i < 20_000 && n < N; i++) {
+    if (off < N) {
+      try {
+        off += client.sockets.write(fd, data.subarray(off));
+      } catch (e) {
+        assert.ok(e instanceof SocketError && e.code === 'EAGAIN');
+      }
+    }
+    sched.runFor(5);
+    maxWnd = Math.max(maxWnd, client.sockets.status(fd)!.sndWnd);
+    for (;;) {
+      try {
+        const d = server.sockets.read(sfd, 1 << 20);
+        if (!d.length) break;
+        got.update(d);
+        n += d.length;
+      } catch {
+        break;
+      }
+    }
+  }
+  assert.equal(n, N);
+  assert.equal(got.digest('hex'), want, 'stream intact');
+  assert.ok(maxWnd > 65535, `window scaling survived the cookie: peer window up to ${maxWnd}`);
+  const e = server.findConnection({ addr: '10.0.0.2', port: 80 }, { addr: '10.0.0.1', port: client.sockets.localAddress(fd).port })!;
+  const conn = e.conn as unknown as { tsOk: boolean; sackOk: boolean };
+  assert.ok(conn.tsOk && conn.sackOk, 'timestamps and SACK survived the cookie');
 });
