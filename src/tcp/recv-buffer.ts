@@ -14,6 +14,8 @@ export interface SeqRange {
 export class RecvBuffer {
   private buf: Uint8Array;
   private head = 0; // index of the first unread byte
+  /** Size of a ring given back when drained: a busy connection gets it straight back. */
+  private lastSize = 0;
   private len = 0; // in-order unread bytes
   /** Out-of-order ranges beyond RCV.NXT, sorted by start, disjoint and not touching. */
   readonly ooo: SeqRange[] = [];
@@ -28,8 +30,8 @@ export class RecvBuffer {
     slack = 0,
   ) {
     this.limit = Math.max(1, capacity + slack);
-    // Start small and double as data comes: idle connections stay cheap.
-    this.buf = new Uint8Array(Math.min(this.limit, 4096));
+    // Allocated on first use and doubled as data comes: idle connections stay cheap.
+    this.buf = new Uint8Array(0);
   }
 
   /** The most the ring may grow to (capacity plus slack). */
@@ -44,7 +46,7 @@ export class RecvBuffer {
   private grow(n: number): void {
     const cap = this.buf.length;
     if (n <= cap) return;
-    const next = new Uint8Array(Math.min(this.limit, Math.max(n, cap * 2)));
+    const next = new Uint8Array(Math.min(this.limit, Math.max(n, cap * 2, 2048, cap === 0 ? this.lastSize : 0)));
     next.set(this.buf.subarray(this.head), 0);
     if (this.head > 0) next.set(this.buf.subarray(0, this.head), cap - this.head);
     this.buf = next;
@@ -161,6 +163,14 @@ export class RecvBuffer {
     if (first < n) out.set(this.buf.subarray(0, n - first), first);
     this.head = (this.head + n) % cap;
     this.len -= n;
+    if (this.len === 0 && this.ooo.length === 0) {
+      this.head = 0;
+      // Drained: an idle connection gives a big ring back (it is allocated again on demand).
+      if (cap > 64 * 1024) {
+        this.lastSize = cap;
+        this.buf = new Uint8Array(0);
+      }
+    }
     return out;
   }
 

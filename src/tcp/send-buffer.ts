@@ -3,9 +3,9 @@
 // transmission (read), always with TypedArray.set, never byte by byte.
 
 const SLAB = 64 * 1024;
-/** The ring starts this small and doubles as data comes (thousands of idle connections must not
- *  each hold a full-sized buffer). */
-const INITIAL = 4096;
+/** The ring is allocated on first use, at least this big, and doubles as data comes (thousands
+ *  of idle connections must not each hold a full-sized buffer). */
+const INITIAL = 2048;
 
 // Segment payloads are carved out of slabs shared by every connection: one allocation per
 // 64 KiB rather than one per segment. A payload is never written again once handed out, so it
@@ -27,17 +27,19 @@ function alloc(n: number): Uint8Array {
 export class SendBuffer {
   private buf: Uint8Array;
   private head = 0; // index of the byte at SND.UNA
+  /** Size of a ring given back when drained: a busy connection gets it straight back. */
+  private lastSize = 0;
   private len = 0;
 
   constructor(readonly capacity: number) {
-    this.buf = new Uint8Array(Math.max(1, Math.min(capacity, INITIAL)));
+    this.buf = new Uint8Array(0);
   }
 
   /** Makes the ring hold at least `n` bytes (linearizing it from head). */
   private grow(n: number): void {
     const cap = this.buf.length;
     if (n <= cap) return;
-    const next = new Uint8Array(Math.min(this.capacity, Math.max(n, cap * 2)));
+    const next = new Uint8Array(Math.min(this.capacity, Math.max(n, cap * 2, INITIAL, cap === 0 ? this.lastSize : 0)));
     const first = Math.min(this.len, cap - this.head);
     next.set(this.buf.subarray(this.head, this.head + first), 0);
     if (first < this.len) next.set(this.buf.subarray(0, this.len - first), first);
@@ -83,9 +85,17 @@ export class SendBuffer {
   /** Drops `n` acknowledged bytes from the front. */
   consume(n: number): void {
     n = Math.min(n, this.len);
+    if (n <= 0) return;
     this.head = (this.head + n) % this.buf.length;
     this.len -= n;
-    if (this.len === 0) this.head = 0;
+    if (this.len === 0) {
+      this.head = 0;
+      // Drained: an idle connection gives a big ring back (it is allocated again on demand).
+      if (this.buf.length > 64 * 1024) {
+        this.lastSize = this.buf.length;
+        this.buf = new Uint8Array(0);
+      }
+    }
   }
 
   clear(): void {
