@@ -11,7 +11,7 @@ import { VirtualScheduler } from '../../src/sim/scheduler.js';
 import { SimLink } from '../../src/link/sim-link.js';
 import { HostStack } from '../../src/stack/host.js';
 import { SocketError } from '../../src/stack/types.js';
-import { buildTcpPacket } from '../../src/wire/packet.js';
+import { buildTcpPacket, buildIcmpPacket } from '../../src/wire/packet.js';
 import { parseAddr } from '../../src/wire/addr.js';
 import { ACK, RST, SYN, PSH, type Segment } from '../../src/wire/types.js';
 import { SeededRng } from '../../src/sim/random.js';
@@ -202,4 +202,41 @@ test('blind attack: in-window RST and SYN storms get at most challengeAckLimit c
   assert.ok(r.hashOk, 'data stream intact');
   assert.ok(cb.tcpChallengeAcks <= LIMIT * seconds, `challenge ACKs ${cb.tcpChallengeAcks} <= ${LIMIT}/s`);
   assert.ok(cb.tcpChallengeAcksSuppressed >= 20_000 - LIMIT * seconds, 'the rest suppressed');
+});
+
+test('blind ICMP (RFC 5927): forged port-unreachable and fragmentation-needed errors with guessed sequence numbers', () => {
+  const s = setup();
+  const rng = new SeededRng(5927);
+  const GUESSES = 65536;
+  const STRIDE = 2 ** 32 / GUESSES;
+  const off = rng.nextU32() % STRIDE;
+  let applied = 0;
+  for (let round = 0; round < GUESSES / 1024; round++) {
+    s.pump();
+    const before = s.a.counters().icmpIgnored;
+    for (let j = 0; j < 1024; j++) {
+      const seq = (off + (round * 1024 + j) * STRIDE) >>> 0;
+      // The quoted packet: one the sender (a) would have sent to b, with a guessed sequence number.
+      const quoted = buildTcpPacket(A, B, { srcPort: s.aPort, dstPort: 443, seq, ack: 0, flags: ACK, window: 0, urgent: 0, options: {}, payload: new Uint8Array(0) }).subarray(0, 28);
+      const frag = j % 2 === 0;
+      s.a.input('eth0', buildIcmpPacket(B, A, frag ? { type: 3, code: 4, mtu: 68, body: quoted } : { type: 3, code: 3, body: quoted }));
+    }
+    applied += 1024 - (s.a.counters().icmpIgnored - before);
+    s.sched.runFor(5);
+  }
+  // An attacker who does know SND.UNA: the error is applied, but the MTU it claims (68) is
+  // raised to the floor (552, Linux min_pmtu) and the hard error stays soft in ESTABLISHED.
+  const una = s.a.sockets.status(s.afd)!.sndUna;
+  const q = buildTcpPacket(A, B, { srcPort: s.aPort, dstPort: 443, seq: una, ack: 0, flags: ACK, window: 0, urgent: 0, options: {}, payload: new Uint8Array(0) }).subarray(0, 28);
+  s.a.input('eth0', buildIcmpPacket(B, A, { type: 3, code: 4, mtu: 68, body: q }));
+  s.a.input('eth0', buildIcmpPacket(B, A, { type: 3, code: 3, body: q }));
+  const r = finish(s);
+  const ca = s.a.counters();
+  const pmtu = s.a.pathMtu('10.0.0.2');
+  assert.equal(pmtu, 552, 'an applied forged frag-needed is clamped to the floor');
+  console.log(`blind ICMP: ${GUESSES} forged errors, ${applied} applied (sequence in [SND.UNA, SND.NXT]), ${ca.icmpIgnored} ignored; path MTU now ${pmtu ?? 'unchanged'}; hash ${r.hashOk ? 'intact' : 'BROKEN'}`);
+  assert.equal(s.a.sockets.state(s.afd), 'ESTABLISHED', 'hard ICMP errors do not abort an established connection (RFC 5461)');
+  assert.ok(r.hashOk, 'data stream intact');
+  assert.ok(ca.icmpIgnored >= GUESSES - 64, 'out-of-window quotes ignored');
+  assert.ok(pmtu === undefined || pmtu >= 552, `path MTU floor: ${pmtu}`);
 });
