@@ -130,7 +130,7 @@ export class Connection implements TcpConnection {
 
   private readonly deadlines = new Map<TimerName, number>();
 
-  constructor(init: ConnectionInit & { tsOffset?: number }) {
+  constructor(init: ConnectionInit) {
     this.config = init.config;
     this.local = init.local;
     this.remote = init.remote;
@@ -1292,11 +1292,9 @@ export class Connection implements TcpConnection {
       const bufLen = this.sndBuf.length;
       if (off > bufLen) break; // our FIN is already sent
       const avail = bufLen - off;
-      const wnd = Math.min(this.sndWnd, this.cc.cwnd + extra);
       // SACKed bytes are not in flight (RFC 6675 pipe), though still inside the peer's window.
       const sacked = this.sb.empty ? 0 : this.sb.sackedBelow(this.sndNxt);
       const usable = Math.min(this.sndWnd - off, this.cc.cwnd + extra - (off - sacked));
-      void wnd;
       let len = Math.min(avail, this.sndMss, Math.max(0, usable));
       if (lt(this.sndNxt, this.sndMax)) {
         const next = this.sb.nextStart(this.sndNxt);

@@ -184,6 +184,9 @@ export interface ConnectionInit {
   /** Initial send sequence number, chosen by the host (RFC 6528, see tcp/isn.ts). */
   iss: number;
   now: number;
+  /** RFC 7323 7.1: an offset added to our TSval clock, so timestamps do not reveal uptime
+   *  (Linux derives one per connection from a keyed hash). Absent = 0. */
+  tsOffset?: number;
 }
 
 /** One connection (implemented by tcp/connection.ts). All methods are synchronous and never

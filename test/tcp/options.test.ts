@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_CONFIG } from '../../src/tcp/types.js';
+import { Connection } from '../../src/tcp/connection.js';
 import {
   ACK, SYN, LOCAL_ISS as L, REMOTE_ISS as R,
   established, expectNothing, expectSegs, make, seg,
@@ -184,4 +185,11 @@ test('DEFAULT_CONFIG: a SYN from Linux negotiates everything', () => {
   const [s] = expectSegs(b, [{ flags: 'S.', seq: L, ack: R + 1 }]);
   assert.deepEqual(s.options, { mss: 1460, sackPermitted: true, timestamp: { val: 3, ecr: 7 }, wscale: 3 });
   expectNothing(b);
+});
+
+test('timestamps: tsOffset shifts our TSval clock (RFC 7323 7.1)', () => {
+  const sink = new (make().sink.constructor as new () => ReturnType<typeof make>['sink'])();
+  const c = new Connection({ config: { ...make().c.config, timestamps: true }, local: { addr: 'a', port: 1 }, remote: { addr: 'b', port: 2 }, sink, iss: 1, now: 0, tsOffset: 1_000_000 });
+  c.openActive(5);
+  assert.deepEqual(sink.segs[0].options.timestamp, { val: 1_000_005, ecr: 0 });
 });
