@@ -148,8 +148,9 @@ export class Pipe {
   }
 
   /** Push one packet into the pipe. At arrival time (unless the pipe is down then), `target()`
-   *  names the receiver's handler, or a reason to drop; the handler gets a private copy of the
-   *  packet. `mtu` limits its size. */
+   *  names the receiver's handler, or a reason to drop. The pipe takes ownership of `packet`
+   *  (LinkPort.send): it is delivered as is, not copied, unless the pipe may corrupt it (then the
+   *  receiver gets a private copy); a duplicate is a separate copy. `mtu` limits its size. */
   send(packet: Uint8Array, mtu: number, target: Target): void {
     const now = this.sched.now();
     const c = this.cfg;
@@ -184,7 +185,9 @@ export class Pipe {
       this.drop(packet, 'loss');
       return;
     }
-    let p = packet.slice();
+    // Ownership passed with send(): copy only when a bit may be flipped, so that a corrupted
+    // packet never changes bytes its sender still looks at.
+    const p = c.corrupt > 0 ? packet.slice() : packet;
     if (chance(this.rng, c.corrupt) && p.length > 0) {
       const bit = intBelow(this.rng, p.length * 8);
       p[bit >>> 3] ^= 1 << (bit & 7);

@@ -1,14 +1,26 @@
 // Virtual-time scheduler: a binary min-heap of deadlines. Events at equal times run in the
 // order they were scheduled (stable by an insertion counter). Cancel is O(1): it flags the
-// entry, which is discarded when it reaches the top of the heap.
+// entry, which is discarded when it reaches the top of the heap. Events for the current instant
+// (a link at delay 0, deferred notifications) skip the heap: they go to a FIFO, which is in
+// (at, seq) order by construction, and step() takes the smaller of the two heads.
 import type { Scheduler, TimerHandle } from './types.js';
 import { VirtualClock } from './clock.js';
 
-interface Entry {
-  at: number;
-  seq: number;
-  fn: () => void;
-  cancelled: boolean;
+/** One scheduled event; it is its own TimerHandle (no closure per event). */
+class Entry implements TimerHandle {
+  cancelled = false;
+  constructor(
+    readonly at: number,
+    readonly seq: number,
+    readonly fn: () => void,
+    private readonly owner: VirtualScheduler,
+  ) {}
+  cancel(): void {
+    if (!this.cancelled) {
+      this.cancelled = true;
+      this.owner.cancelled();
+    }
+  }
 }
 
 function less(a: Entry, b: Entry): boolean {
@@ -18,6 +30,9 @@ function less(a: Entry, b: Entry): boolean {
 export class VirtualScheduler implements Scheduler {
   readonly clock: VirtualClock;
   private heap: Entry[] = [];
+  /** Events at the instant they were scheduled for, in order; `fifoHead` is the next one. */
+  private fifo: Entry[] = [];
+  private fifoHead = 0;
   private counter = 0;
   private live = 0;
 
@@ -38,17 +53,18 @@ export class VirtualScheduler implements Scheduler {
     const now = this.clock.now();
     // A past (or NaN) time means "as soon as possible", i.e. now, after what is already due now.
     const when = Number.isFinite(at) && at > now ? at : now;
-    const e: Entry = { at: when, seq: this.counter++, fn, cancelled: false };
-    this.push(e);
+    const e = new Entry(when, this.counter++, fn, this);
+    // Due now: every queued entry has at <= now (the clock never passes a pending event) and a
+    // smaller seq, so appending keeps the FIFO sorted by (at, seq).
+    if (when === now) this.fifo.push(e);
+    else this.push(e);
     this.live++;
-    return {
-      cancel: () => {
-        if (!e.cancelled) {
-          e.cancelled = true;
-          this.live--;
-        }
-      },
-    };
+    return e;
+  }
+
+  /** @internal An entry was cancelled. */
+  cancelled(): void {
+    this.live--;
   }
 
   /** Shorthand: call fn after `ms` from now. */
@@ -59,13 +75,31 @@ export class VirtualScheduler implements Scheduler {
   /** Deadline of the earliest live event, or null when idle. */
   nextDeadline(): number | null {
     this.dropCancelled();
-    return this.heap.length ? this.heap[0].at : null;
+    const f = this.fifoHead < this.fifo.length ? this.fifo[this.fifoHead] : undefined;
+    const h = this.heap.length ? this.heap[0] : undefined;
+    if (f && (!h || less(f, h))) return f.at;
+    return h ? h.at : null;
   }
 
   /** Run the earliest event (advancing the clock to it). False when idle. */
   step(): boolean {
     this.dropCancelled();
-    const e = this.pop();
+    let e: Entry | undefined;
+    const fifo = this.fifo;
+    if (this.fifoHead < fifo.length) {
+      const f = fifo[this.fifoHead];
+      if (this.heap.length === 0 || less(f, this.heap[0])) {
+        e = f;
+        if (++this.fifoHead === fifo.length) {
+          fifo.length = 0;
+          this.fifoHead = 0;
+        } else if (this.fifoHead >= 1024 && this.fifoHead * 2 >= fifo.length) {
+          fifo.splice(0, this.fifoHead);
+          this.fifoHead = 0;
+        }
+      }
+    }
+    e ??= this.pop();
     if (!e) return false;
     this.live--;
     e.cancelled = true; // a later cancel() of a fired timer is a no-op
@@ -101,6 +135,12 @@ export class VirtualScheduler implements Scheduler {
 
   private dropCancelled(): void {
     while (this.heap.length && this.heap[0].cancelled) this.pop();
+    const fifo = this.fifo;
+    while (this.fifoHead < fifo.length && fifo[this.fifoHead].cancelled) this.fifoHead++;
+    if (this.fifoHead === fifo.length && this.fifoHead > 0) {
+      fifo.length = 0;
+      this.fifoHead = 0;
+    }
   }
 
   private push(e: Entry): void {

@@ -45,16 +45,42 @@ test('SimLink: no impairments -> every packet arrives unchanged, in order, at se
   });
 });
 
-test('SimLink: the receiver gets a copy; the sender may reuse its buffer', () => {
+test('SimLink: send() passes ownership: the packet is delivered without a copy', () => {
   const sched = new VirtualScheduler();
   const link = new SimLink({ scheduler: sched, delay: 1 });
   const got: Uint8Array[] = [];
   link.b.onReceive = (p) => got.push(p);
   const buf = ipv4Tcp({ seq: 1 });
   link.a.send(buf);
-  buf.fill(0);
   sched.runUntilIdle();
+  assert.equal(got[0], buf);
   assert.equal(seqOf(got[0]), 1);
+});
+
+test('SimLink: with corruption configured the receiver gets a private copy; the sender bytes stay intact', () => {
+  const sched = new VirtualScheduler();
+  const link = new SimLink({ scheduler: sched, delay: 1, corrupt: 1, seed: 3 });
+  const got: Uint8Array[] = [];
+  link.b.onReceive = (p) => got.push(p);
+  const buf = ipv4Tcp({ seq: 1 });
+  const before = Buffer.from(buf).toString('hex');
+  link.a.send(buf);
+  sched.runUntilIdle();
+  assert.notEqual(got[0], buf);
+  assert.equal(Buffer.from(buf).toString('hex'), before);
+  assert.notEqual(Buffer.from(got[0]).toString('hex'), before);
+});
+
+test('SimLink: a duplicated packet arrives as two distinct buffers', () => {
+  const sched = new VirtualScheduler();
+  const link = new SimLink({ scheduler: sched, delay: 1, duplicate: 1 });
+  const got: Uint8Array[] = [];
+  link.b.onReceive = (p) => got.push(p);
+  link.a.send(ipv4Tcp({ seq: 5 }));
+  sched.runUntilIdle();
+  assert.equal(got.length, 2);
+  assert.notEqual(got[0], got[1]);
+  assert.equal(seqOf(got[1]), 5);
 });
 
 test('SimLink: loss rate roughly matches the probability over many packets', () => {

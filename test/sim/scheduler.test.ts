@@ -118,3 +118,53 @@ test('VirtualScheduler: property: any schedule/cancel mix runs live events sorte
     ),
   );
 });
+
+test('VirtualScheduler: property: events scheduled from callbacks (many at "now") keep (time, insertion) order', () => {
+  // Callbacks schedule children at now (the FIFO fast path) or later (the heap), and cancel
+  // some; the run order must equal a reference model that sorts every live event by (at, seq).
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ delay: fc.constantFrom(0, 0, 0, 1, 2, 5), children: fc.integer({ min: 0, max: 3 }), cancel: fc.boolean() }), { minLength: 1, maxLength: 150 }),
+      (plan) => {
+        const s = new VirtualScheduler();
+        const ran: Array<[number, number]> = [];
+        const model: Array<{ at: number; seq: number; id: number; live: boolean }> = [];
+        let seq = 0;
+        let next = 0;
+        const add = (delay: number): void => {
+          if (next >= plan.length) return;
+          const id = next++;
+          const p = plan[id];
+          const rec = { at: s.now() + delay, seq: seq++, id, live: true };
+          model.push(rec);
+          const h = s.at(s.now() + delay, () => {
+            ran.push([s.now(), id]);
+            for (let k = 0; k < p.children; k++) add(plan[Math.min(next, plan.length - 1)].delay);
+          });
+          if (p.cancel && id % 3 === 0) {
+            h.cancel();
+            rec.live = false;
+          }
+        };
+        add(plan[0].delay);
+        add(0);
+        add(1);
+        s.runUntilIdle();
+        // Every live event ran at its time; events never run before ones due earlier or
+        // scheduled earlier for the same time.
+        const byId = new Map(model.map((m) => [m.id, m]));
+        assert.equal(ran.length, model.filter((m) => m.live).length);
+        for (let i = 0; i < ran.length; i++) {
+          const m = byId.get(ran[i][1])!;
+          assert.ok(m.live);
+          assert.equal(ran[i][0], m.at);
+          if (i > 0) {
+            const prev = byId.get(ran[i - 1][1])!;
+            assert.ok(prev.at < m.at || (prev.at === m.at && prev.seq < m.seq), `order ${prev.id} before ${m.id}`);
+          }
+        }
+        assert.equal(s.pending, 0);
+      },
+    ),
+  );
+});
