@@ -1102,16 +1102,27 @@ export class Connection implements TcpConnection {
         pipe += len;
         continue;
       }
-      // No hole left: new data, within the peer's window.
+      // No lost hole: new data, within the peer's window (NextSeg rule 2).
       const off = sub(this.sndNxt, this.sndUna);
       const bufLen = this.sndBuf.length;
-      if (off > bufLen || lt(this.sndNxt, this.sndMax)) break;
-      const avail = bufLen - off;
-      const len = Math.min(avail, this.sndMss, Math.max(0, this.sndWnd - off));
-      const fin = this.finQueued && len === avail;
-      if (len === 0 && !fin) break;
-      this.sendData(off, len, fin, now);
-      pipe += len + (fin ? 1 : 0);
+      const avail = off > bufLen || lt(this.sndNxt, this.sndMax) ? -1 : bufLen - off;
+      const len = avail < 0 ? 0 : Math.min(avail, this.sndMss, Math.max(0, this.sndWnd - off));
+      const fin = avail >= 0 && this.finQueued && len === avail;
+      if (len > 0 || fin) {
+        this.sendData(off, len, fin, now);
+        pipe += len + (fin ? 1 : 0);
+        continue;
+      }
+      // Nothing new to send: NextSeg rule 3, the next hole below the highest SACK even though
+      // it does not count as lost yet (so an application-limited sender does not wait for RTO).
+      if (hole) {
+        const hl = Math.min(this.sndMss, sub(hole[1], hole[0]));
+        this.retransmitRange(hole[0], hl, now, 'sack');
+        this.rtxHigh = add(hole[0], hl);
+        pipe += hl;
+        continue;
+      }
+      break;
     }
   }
 

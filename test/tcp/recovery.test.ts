@@ -25,18 +25,31 @@ test('ESTABLISHED (SACK): third duplicate ACK with SACK -> retransmit the hole o
   assert.equal(b.c.nextDeadline(), Infinity, 'all acknowledged');
 });
 
-test('ESTABLISHED (SACK): a second hole is retransmitted once it counts as lost (RFC 6675 IsLost)', () => {
+test('ESTABLISHED (SACK): new data goes before a hole that is not yet lost (RFC 6675 NextSeg)', () => {
+  const b = established(SACK, PEER);
+  b.c.send(new Uint8Array(14000), 0); // 10 segments out, 4 waiting for the window
+  b.sink.clear();
+  b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 3001]]), 10);
+  b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 5001], [L + 2001, L + 3001]]), 11);
+  b.sink.clear(); // limited transmit
+  b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 6001], [L + 2001, L + 3001]]), 12);
+  // Third duplicate: the first hole goes at once; the second (only 2 segments SACKed above it)
+  // is not lost yet, and there is no room for new data (pipe >= ssthresh).
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }]);
+  // More SACKed: the second hole is lost now, and the data in flight has fallen below ssthresh.
+  b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 12001], [L + 2001, L + 3001]]), 13);
+  expectSegs(b, [{ flags: '.', seq: L + 3001, len: 1000 }]);
+  assert.deepEqual(b.sink.ofType('retransmit').map((e) => e.cause), ['fast', 'sack']);
+});
+
+test('ESTABLISHED (SACK): application-limited: the next hole goes without waiting (NextSeg rule 3)', () => {
   const b = established(SACK, PEER);
   b.c.send(new Uint8Array(8000), 0);
   b.sink.clear();
   b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 3001]]), 10);
   b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 5001], [L + 2001, L + 3001]]), 11);
   b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 6001], [L + 2001, L + 3001]]), 12);
-  // Third duplicate: the first hole goes at once. Above the second only 2 segments are SACKed.
-  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }]);
-  b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 7001], [L + 2001, L + 3001]]), 13);
-  expectSegs(b, [{ flags: '.', seq: L + 3001, len: 1000 }]);
-  assert.deepEqual(b.sink.ofType('retransmit').map((e) => e.cause), ['fast', 'sack']);
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }, { flags: '.', seq: L + 3001, len: 1000 }]);
   b.c.segmentArrives(ack(L + 3001, [[L + 4001, L + 8001]]), 20);
   expectNothing(b);
   b.c.segmentArrives(ack(L + 8001), 21);
