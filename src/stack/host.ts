@@ -203,10 +203,10 @@ export class ConnEntry implements HeapItem, PortUser {
     readonly reusePort: boolean,
     readonly ephemeral: boolean,
   ) {
-    this.key = connKey(local.addr, local.port, remote.addr, remote.port);
     this.id = `${local.addr}:${local.port}>${remote.addr}:${remote.port}`;
     this.srcBytes = parseAddr(local.addr)!.bytes;
     this.dstBytes = parseAddr(remote.addr)!.bytes;
+    this.key = tupleKey(this.srcBytes, local.port, this.dstBytes, remote.port);
   }
   get addr(): string {
     return this.local.addr;
@@ -249,8 +249,29 @@ export class Listener implements PortUser {
   }
 }
 
-function connKey(la: string, lp: number, ra: string, rp: number): string {
-  return `${la} ${lp} ${ra} ${rp}`;
+/** Demux key of a 4-tuple from the address bytes: one short string of 16-bit units (6 for
+ *  IPv4, 18 for IPv6), built without formatting an address (the input hot path). */
+function tupleKey(la: Uint8Array, lp: number, ra: Uint8Array, rp: number): string {
+  if (la.length === 4) {
+    return String.fromCharCode((la[0] << 8) | la[1], (la[2] << 8) | la[3], lp, (ra[0] << 8) | ra[1], (ra[2] << 8) | ra[3], rp);
+  }
+  return addrKey(la) + String.fromCharCode(lp) + addrKey(ra) + String.fromCharCode(rp);
+}
+
+/** An address as a short string of 16-bit units (2 for IPv4, 8 for IPv6). */
+function addrKey(a: Uint8Array): string {
+  if (a.length === 4) return String.fromCharCode((a[0] << 8) | a[1], (a[2] << 8) | a[3]);
+  let k = '';
+  for (let i = 0; i < a.length; i += 2) k += String.fromCharCode((a[i] << 8) | a[i + 1]);
+  return k;
+}
+
+/** tupleKey from address text (off the hot path); null for an unparsable address. */
+function connKey(la: string, lp: number, ra: string, rp: number): string | null {
+  const l = parseAddr(la);
+  const r = parseAddr(ra);
+  if (!l || !r) return null;
+  return tupleKey(l.bytes, lp, r.bytes, rp);
 }
 
 function listenKey(addr: string, port: number): string {
@@ -336,6 +357,8 @@ export class HostStack {
   private routeGen = 0;
   /** Local address text -> interface. */
   private readonly localAddrs = new Map<string, Iface>();
+  /** The same addresses by addrKey(bytes), for the input path. */
+  private readonly localAddrKeys = new Set<string>();
   private readonly conns = new Map<string, ConnEntry>();
   /** Connections in TIME-WAIT (for limits.maxTimeWait). */
   private readonly timeWaits = new Set<ConnEntry>();
@@ -419,6 +442,7 @@ export class HostStack {
     const text = formatAddr(c.bytes);
     iface.addrs.push({ family: c.family, text, bytes: c.bytes, prefix: c.prefix });
     this.localAddrs.set(text, iface);
+    this.localAddrKeys.add(addrKey(c.bytes));
     this.insertRoute({ family: c.family, net: c.bytes, prefix: c.prefix, iface, connected: true });
   }
 
@@ -577,7 +601,8 @@ export class HostStack {
   }
 
   findConnection(local: Endpoint, remote: Endpoint): ConnEntry | undefined {
-    return this.conns.get(connKey(local.addr, local.port, remote.addr, remote.port));
+    const k = connKey(local.addr, local.port, remote.addr, remote.port);
+    return k === null ? undefined : this.conns.get(k);
   }
 
   /** Connections with an armed timer. */
@@ -945,7 +970,7 @@ export class HostStack {
       return this.drop('ip', reason);
     }
     const p = r.value;
-    if (!this.localAddrs.has(p.dst)) {
+    if (!this.localAddrKeys.has(addrKey(p.dstBytes))) {
       this.c.ipInAddrErrors++;
       return this.drop('ip', 'not-for-us');
     }
@@ -962,19 +987,16 @@ export class HostStack {
   }
 
   private inputTcp(p: Packet, seg: Segment): void {
-    const src = p.src;
-    const dst = p.dst;
     const family = p.version;
     this.c.tcpInSegs++;
     if (seg.flags & RST) this.c.tcpInRsts++;
-    const key = connKey(dst, seg.dstPort, src, seg.srcPort);
-    let e = this.conns.get(key);
-    if (this.trace) this.traceSegment('in', src, dst, seg, e?.id);
+    let e = this.conns.get(tupleKey(p.dstBytes, seg.dstPort, p.srcBytes, seg.srcPort));
+    if (this.trace) this.traceSegment('in', p.src, p.dst, seg, e?.id);
     if (e && this.timeWaitReopen && e.state === 'TIME-WAIT' && (seg.flags & (SYN | ACK | RST)) === SYN) {
       // RFC 6191 / RFC 1122 4.2.2.13: a new SYN with a sequence number above the old
       // connection's end may reopen the 4-tuple if a listener is there.
       const st = e.conn.status();
-      if (gt(seg.seq, st.rcvNxt) && this.findListener(family, dst, seg.dstPort, src, seg.srcPort)) {
+      if (gt(seg.seq, st.rcvNxt) && this.findListener(family, p.dst, seg.dstPort, p.src, seg.srcPort)) {
         this.c.timeWaitRecycled++;
         this.forget(e, 'time-wait recycled by SYN (RFC 6191)');
         e = undefined;
@@ -991,6 +1013,9 @@ export class HostStack {
       this.touch(e);
       return;
     }
+    // Not a known connection: from here on the addresses are needed as text.
+    const src = p.src;
+    const dst = p.dst;
     const l = this.findListener(family, dst, seg.dstPort, src, seg.srcPort);
     if (l) return this.listenerInput(l, family, src, dst, seg);
     this.c.tcpNoSocket++;
@@ -1098,7 +1123,7 @@ export class HostStack {
       return this.drop('icmp', 'quote-unusable');
     }
     // The quoted packet is one we sent: its source is our local end.
-    const e = this.conns.get(connKey(formatAddr(qt.src), qt.srcPort, formatAddr(qt.dst), qt.dstPort));
+    const e = qt.src.length === qt.dst.length ? this.conns.get(tupleKey(qt.src, qt.srcPort, qt.dst, qt.dstPort)) : undefined;
     if (!e) {
       this.c.icmpIgnored++;
       return this.drop('icmp', 'no-connection');
@@ -1176,7 +1201,8 @@ export class HostStack {
 
   /** @internal Is this 4-tuple in use (any state, including TIME-WAIT)? */
   tupleInUse(local: Endpoint, remote: Endpoint): boolean {
-    return this.conns.has(connKey(local.addr, local.port, remote.addr, remote.port));
+    const k = connKey(local.addr, local.port, remote.addr, remote.port);
+    return k !== null && this.conns.has(k);
   }
 
   get connectionCount(): number {

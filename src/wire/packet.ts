@@ -34,6 +34,39 @@ export interface Packet {
   payload: Uint8Array;
 }
 
+/** parsePacket's result: `src` and `dst` are formatted on first use only (the stack's input
+ *  path demultiplexes on the bytes and never needs the text for established connections). */
+class ParsedPacket implements Packet {
+  readonly version: 4 | 6;
+  readonly srcBytes: Uint8Array;
+  readonly dstBytes: Uint8Array;
+  readonly ttl: number;
+  tcp?: TcpHeader;
+  icmp?: IcmpHeader;
+  private srcText: string | undefined = undefined;
+  private dstText: string | undefined = undefined;
+  constructor(
+    readonly ip: IPv4Header | IPv6Header,
+    readonly protocol: number,
+    readonly payload: Uint8Array,
+  ) {
+    this.version = ip.version;
+    this.srcBytes = ip.src;
+    this.dstBytes = ip.dst;
+    this.ttl = ip.version === 4 ? ip.ttl : ip.hopLimit;
+  }
+  get src(): string {
+    return (this.srcText ??= formatAddr(this.srcBytes));
+  }
+  get dst(): string {
+    return (this.dstText ??= formatAddr(this.dstBytes));
+  }
+  /** Plain-object views (JSON, deepEqual, spreading) see the addresses as data. */
+  toJSON(): object {
+    return { version: this.version, src: this.src, dst: this.dst, srcBytes: this.srcBytes, dstBytes: this.dstBytes, ttl: this.ttl, protocol: this.protocol, ip: this.ip, tcp: this.tcp, icmp: this.icmp, payload: this.payload };
+  }
+}
+
 export interface ParsePacketOptions {
   /** false on links with checksum offload: skip IPv4, TCP and ICMP checksum checks. */
   verifyChecksums?: boolean;
@@ -58,17 +91,7 @@ export function parsePacket(bytes: Uint8Array, opts: ParsePacketOptions = {}): W
   }
   const protocol = ip.protocol;
   const payload = ip.payload;
-  const pkt: Packet = {
-    version: ip.version,
-    src: formatAddr(ip.src),
-    dst: formatAddr(ip.dst),
-    srcBytes: ip.src,
-    dstBytes: ip.dst,
-    ttl: ip.version === 4 ? ip.ttl : ip.hopLimit,
-    protocol,
-    ip,
-    payload,
-  };
+  const pkt: Packet = new ParsedPacket(ip, protocol, payload);
   if (protocol === PROTO_TCP) {
     const t = parseTcp(payload, verify ? { src: ip.src, dst: ip.dst } : undefined);
     if (!t.ok) return t;
