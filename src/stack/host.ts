@@ -107,8 +107,8 @@ export interface HostStackOptions {
   /** Connection factory (default: tcp/connection.ts). */
   createConnection?: (init: ConnectionInit) => TcpConnection;
   /** SYN cookies when a listener's SYN queue is full (stack/syncookies.ts; true = the built-in
-   *  RFC 4987 cookies, like Linux tcp_syncookies=1). Default off: overflowing SYNs are dropped
-   *  and counted (syn-queue-full). */
+   *  RFC 4987 cookies, like Linux tcp_syncookies=1). Default on, as in Linux; false: overflowing
+   *  SYNs are dropped and counted (syn-queue-full). */
   synCookies?: SynCookieHook | boolean;
   /** A SYN for a 4-tuple in TIME-WAIT with a sequence number above the old RCV.NXT reopens the
    *  connection when a listener is there (RFC 6191 / RFC 1122 4.2.2.13, as Linux and FreeBSD's
@@ -188,6 +188,8 @@ export class ConnEntry implements HeapItem, PortUser {
   removed = false;
   /** Segments the connection emits are not sent (a SYN cookie child replaying the SYN). */
   quiet = false;
+  /** The socket's writer is blocked until the send buffer has enough room (sockets.ts). */
+  writeWaiting = false;
   state: TcpState = 'CLOSED';
   /** Set when the connection failed; kept for the socket layer. */
   error: { code: TcpErrorCode; message: string } | null = null;
@@ -395,7 +397,9 @@ export class HostStack {
     }
     this.isn = new IsnGenerator(secret);
     this.synCookies =
-      opts.synCookies === true ? new SynCookies(this, deriveCookieKey(secret)) : opts.synCookies || null;
+      opts.synCookies === true || opts.synCookies === undefined
+        ? new SynCookies(this, deriveCookieKey(secret))
+        : opts.synCookies || null;
     this.ports = new PortTable(this.rng, this.limits.ephemeralMin, this.limits.ephemeralMax);
     this.create = opts.createConnection ?? ((init) => new Connection(init));
     this.ipId = this.rng.nextU32() & 0xffff;
@@ -1011,6 +1015,7 @@ export class HostStack {
       }
       e.conn.segmentArrives(seg, this.now());
       this.touch(e);
+      if (e.writeWaiting) this.sockets.writeRoom(e);
       return;
     }
     // Not a known connection: from here on the addresses are needed as text.

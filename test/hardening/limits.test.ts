@@ -43,7 +43,7 @@ test('limit maxConnections: SYNs beyond it are dropped and counted, connect() ge
 });
 
 test('limit maxSynBacklog / backlog: half-open connections beyond the SYN queue are dropped and counted (cookies off)', () => {
-  const r = raw({ limits: { maxSynBacklog: 16 } });
+  const r = raw({ limits: { maxSynBacklog: 16 }, synCookies: false });
   listener(r, 1000); // the backlog asks for 1000; maxSynBacklog caps the SYN queue at 16
   for (let i = 0; i < 100; i++) r.inject(PEER, US, { srcPort: 3000 + i, dstPort: 80, seq: 1, flags: SYN });
   const c = r.host.counters();
