@@ -189,7 +189,9 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
         this.emit(s, 'readable');
         break;
       case 'writable':
-        this.emit(s, 'writable');
+        // Room freed after the buffer was full: wake the writer once there is enough of it.
+        e.writeWaiting = true;
+        this.writeRoom(e);
         break;
       case 'eof':
         this.emit(s, 'eof');
@@ -209,6 +211,24 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
         break;
       default:
         break;
+    }
+  }
+
+  /** @internal From the host after input on a connection whose writer is blocked (and from the
+   *  connection's own 'writable'): 'writable' once the free space is at least half of what is
+   *  queued, i.e. a third of the buffer (Linux sk_stream_min_wspace), or once writes can no
+   *  longer block. A bulk writer is then woken every ~sndBuf/3 bytes acknowledged instead of on
+   *  every ACK, and writes a large chunk each time. */
+  writeRoom(e: ConnEntry): void {
+    const s = e.owner as Sock | null;
+    if (!s || s.entry !== e || e.removed) {
+      e.writeWaiting = false;
+      return;
+    }
+    const c = e.conn;
+    if (3 * c.writableBytes >= c.config.sndBuf || (e.state !== 'ESTABLISHED' && e.state !== 'CLOSE-WAIT')) {
+      e.writeWaiting = false;
+      this.emit(s, 'writable');
     }
   }
 

@@ -96,7 +96,8 @@ export type SocketEventName =
   | 'connect' // active open completed (ESTABLISHED)
   | 'accept' // a listener has a completed connection waiting in its accept queue
   | 'readable' // new data is buffered
-  | 'writable' // send buffer has room again after EAGAIN
+  | 'writable' // room again after EAGAIN or a partial write: a third of the send buffer free
+  //              (Linux sk_stream_min_wspace), or the connection no longer takes data
   | 'eof' // the peer's FIN was reached in sequence
   | 'error' // a pending error (read it with getsockopt(fd, 'SO_ERROR'))
   | 'closed'; // the connection is gone (CLOSED); the fd stays valid until close(fd)

@@ -101,3 +101,42 @@ test('EAGAIN and EINPROGRESS errors carry no stack frames; others do', () => {
   assert.ok(/\n\s+at /.test(new SocketError('EPIPE').stack ?? ''), 'other errors keep their stack');
   assert.ok(/\n\s+at /.test(new Error('plain').stack ?? ''), 'the limit is restored');
 });
+
+test("'writable' wakes a blocked writer once a third of the send buffer is free, not on every ACK", () => {
+  const { sched, a, b } = pair({ link: { delay: 1 } });
+  const l = b.sockets.socket(4);
+  b.sockets.bind(l, { addr: '0.0.0.0', port: 80 });
+  b.sockets.listen(l, 8);
+  const c = a.sockets.socket(4);
+  a.sockets.setsockopt(c, 'SO_SNDBUF', 64 * 1024);
+  a.sockets.tryConnect(c, { addr: '10.0.0.2', port: 80 });
+  sched.runFor(100);
+  const s = b.sockets.tryAccept(l)!.fd;
+  const total = 2 * 1024 * 1024;
+  const chunk = new Uint8Array(16 * 1024);
+  let sent = 0;
+  let received = 0;
+  let wakes = 0;
+  const pump = (): void => {
+    while (sent < total) {
+      const n = a.sockets.tryWrite(c, chunk.subarray(0, Math.min(chunk.length, total - sent)));
+      if (n <= 0) return;
+      sent += n;
+      if (n < chunk.length) return;
+    }
+  };
+  a.sockets.watch(c, (ev) => {
+    if (ev !== 'writable') return;
+    wakes++;
+    assert.ok(3 * a.sockets.status(c)!.sendQueue <= 2 * 64 * 1024 + 3, 'at least a third free when woken');
+    pump();
+  });
+  b.sockets.watch(s, (ev) => {
+    if (ev === 'readable') for (let d = b.sockets.tryRead(s, 1 << 20); d && d.length; d = b.sockets.tryRead(s, 1 << 20)) received += d.length;
+  });
+  pump();
+  sched.runFor(60_000);
+  assert.equal(received, total);
+  // 2 MiB through a 64 KiB buffer: a wakeup per ~21 KiB acknowledged, not per ACK (~700).
+  assert.ok(wakes > 10 && wakes < 200, `wakes ${wakes}`);
+});
