@@ -246,6 +246,15 @@ export class Connection implements TcpConnection {
     return Math.max(0, sub(this.rcvAdvEdge, this.rcvNxt));
   }
 
+  /** The window segments are checked against (RFC 9293 3.10.7.4 first). Deliberate choice (as
+   *  FreeBSD's tcp_input): for an active open, the free buffer space, never less than what we
+   *  advertised: the 16-bit field (unscaled, or SWS avoidance holding the edge) may offer less
+   *  than the buffer holds, and a segment that fits is accepted rather than dropped. A passive
+   *  open keeps to the advertised window (FreeBSD's syncache path does the same). */
+  private acceptWnd(): number {
+    return this.passive ? this.rcvWnd() : Math.max(this.rcvWnd(), this.rcvBuf.space);
+  }
+
   /** RFC 9293 3.8.6.2.1 receiver SWS avoidance: the window we would offer now. Keeps the right
    *  edge where it is until it can move by at least min(RCV.BUFF/2, Eff.snd.MSS). */
   private candidateWindow(): number {
@@ -664,6 +673,9 @@ export class Connection implements TcpConnection {
     this.sackOk = c.sack && o.sackPermitted === true;
     this.updateSndMss();
     this.rcvMss = Math.min(c.mss, this.sndMss);
+    // Deliberate choice (as FreeBSD's tcp_mss on an active open): the receive buffer is rounded
+    // up to a multiple of the segment size, so whole segments fill it (65536 -> 65700 at 1460).
+    if (!this.passive) this.rcvBuf.growCapacity(Math.ceil(c.rcvBuf / this.sndMss) * this.sndMss);
     // RFC 5681 3.1 / RFC 6928: the initial window counts segments of the negotiated size.
     this.cc = makeCongestionControl(c.congestion, this.sndMss, c.initialWindow);
     // The window our SYN (or SYN,ACK) offered, now anchored at RCV.NXT.
@@ -754,7 +766,7 @@ export class Connection implements TcpConnection {
 
     // First, check the sequence number (the four acceptability cases).
     const segLen = seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
-    const wnd = this.rcvWnd();
+    const wnd = this.acceptWnd();
     let acceptable: boolean;
     if (segLen === 0) {
       acceptable = wnd === 0 ? seg.seq === this.rcvNxt : inWindow(seg.seq, this.rcvNxt, wnd);
@@ -1203,7 +1215,7 @@ export class Connection implements TcpConnection {
       seq = this.rcvNxt;
     }
     const offset = sub(seq, this.rcvNxt);
-    let fits = Math.max(0, Math.min(this.rcvWnd(), this.rcvBuf.room) - offset);
+    let fits = Math.max(0, Math.min(this.acceptWnd(), this.rcvBuf.room) - offset);
     // Nothing counts after a FIN already seen (a peer that sends past its FIN is wrong).
     if (this.rcvFinSeq !== undefined) fits = Math.max(0, Math.min(fits, sub(this.rcvFinSeq, seq)));
     if (data.length > fits) {

@@ -22,20 +22,34 @@ export class RecvBuffer {
   private stamp = 0;
 
   constructor(
-    readonly capacity: number,
+    private cap: number,
     /** Most out-of-order ranges kept (SHLD-31 says hold them; we bound the memory it takes). */
     readonly maxRanges = 32,
     /** Extra ring room beyond `capacity`: a scaled window is rounded up (like Linux), so the
      *  peer may send up to 2^shift - 1 bytes more than `space` and we still keep them. */
     slack = 0,
   ) {
-    this.limit = Math.max(1, capacity + slack);
+    this.slack = slack;
+    this.limit = Math.max(1, cap + slack);
     // Allocated on first use and doubled as data comes: idle connections stay cheap.
     this.buf = new Uint8Array(0);
   }
 
   /** The most the ring may grow to (capacity plus slack). */
-  private readonly limit: number;
+  private limit: number;
+  private readonly slack: number;
+
+  /** The buffer size (RCV.BUFF): in-order unread bytes plus the window we may offer. */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Raises the buffer size (never lowers it: the window offered must not shrink). */
+  growCapacity(n: number): void {
+    if (n <= this.cap) return;
+    this.cap = n;
+    this.limit = Math.max(1, n + this.slack);
+  }
 
   /** Room beyond RCV.NXT the ring may hold (space plus slack). */
   get room(): number {

@@ -32,6 +32,7 @@ export const FREEBSD_PROFILE: Partial<ConnectionConfig> = {
   delayedAck: 100, // net.inet.tcp.delacktime (ms)
   msl: 30_000, // net.inet.tcp.msl (ms)
   rfc5961: true, // insecure_rst=0, insecure_syn=0
+  rfc1337: true, // tcp_twcheck ignores every RST in TIME-WAIT (RFC 1337 TW1), no sysctl
   windowScaling: true, // rfc1323=1
   timestamps: true,
   sack: true, // sack.enable=1

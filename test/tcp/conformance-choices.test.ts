@@ -1,0 +1,46 @@
+// Behaviour chosen where RFC 9293 leaves room, found by running other implementers' packetdrill
+// scripts (docs/conformance.md): each choice is RFC-compliant and general, not per script.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ACK, RST, LOCAL_ISS as L, REMOTE_ISS as R,
+  established, establishedActive, expectNothing, expectState, seg,
+} from './helpers.js';
+
+// ---- receive buffer rounded to whole segments; acceptability against the buffer space
+
+const UNSCALED = { rcvBuf: 65536, mss: 1460, rfc5961: false };
+
+test('ESTABLISHED (active open): rcv RST at RCV.NXT+65699 (inside the buffer rounded to 45*1460, beyond the 65535 advertised) -> CLOSED, ECONNRESET', () => {
+  const b = establishedActive(UNSCALED, { mss: 1460 });
+  assert.equal(b.c.status().rcvWnd <= 65535, true);
+  b.c.segmentArrives(seg({ seq: R + 1 + 65699, flags: RST }), 1);
+  expectNothing(b);
+  expectState(b, 'CLOSED');
+  assert.equal(b.sink.ofType('error')[0]?.code, 'ECONNRESET');
+});
+
+test('ESTABLISHED (active open): rcv RST at RCV.NXT+65700 (past the rounded buffer) -> dropped, stays ESTABLISHED', () => {
+  const b = establishedActive(UNSCALED, { mss: 1460 });
+  b.c.segmentArrives(seg({ seq: R + 1 + 65700, flags: RST }), 1);
+  expectNothing(b);
+  expectState(b, 'ESTABLISHED');
+  assert.deepEqual(b.sink.drops(), ['rst out of window']);
+});
+
+test('ESTABLISHED (active open): rcv data beyond the advertised edge but inside the rounded buffer -> accepted', () => {
+  const b = establishedActive(UNSCALED, { mss: 1460 });
+  const wnd = b.c.status().rcvWnd;
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: 10 }), 1);
+  b.sink.clear();
+  // A segment ending just past the advertised right edge (RCV.NXT+RCV.WND) is not trimmed.
+  b.c.segmentArrives(seg({ seq: R + 11, ack: L + 1, flags: ACK, payload: wnd - 10 + 100 }), 2);
+  assert.equal(b.c.readableBytes, wnd + 100);
+});
+
+test('ESTABLISHED (passive open): rcv RST at RCV.NXT+65535 (past the advertised window) -> dropped', () => {
+  const b = established(UNSCALED, { mss: 1460 });
+  b.c.segmentArrives(seg({ seq: R + 1 + 65535, flags: RST }), 1);
+  expectState(b, 'ESTABLISHED');
+  assert.deepEqual(b.sink.drops(), ['rst out of window']);
+});
