@@ -1,7 +1,7 @@
 // The BSD-like socket layer (SocketLayer in types.ts) over the host stack: synchronous and
 // non-blocking, errors as errnos, plus per-fd notifications (SocketWatch) for event-driven
 // layers above. Semantics follow Linux where POSIX leaves room (noted per call).
-import type { ConnEvent, ConnectionConfig, ConnStatus, TcpState } from '../tcp/types.js';
+import type { ConnEvent, ConnectionConfig, ConnStatus, TcpConnection, TcpState } from '../tcp/types.js';
 import { TcpError } from '../tcp/types.js';
 import {
   SocketError,
@@ -76,6 +76,16 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Up to n bytes out of the connection (a plain function: no closure per read). */
+function pull(c: TcpConnection, n: number, now: number): Uint8Array {
+  if (n <= 0 || c.readableBytes === 0) return EMPTY;
+  try {
+    return c.receive(n, now) ?? EMPTY;
+  } catch (err) {
+    return toSocketError(err);
+  }
+}
+
 function toSocketError(err: unknown): never {
   if (err instanceof TcpError) throw new SocketError(err.code, err.message);
   throw err;
@@ -143,7 +153,13 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
   private emit(s: Sock, ev: SocketEventName): void {
     if (s.watchers.size === 0) return;
     this.host.notify(() => {
-      for (const w of [...s.watchers]) if (s.watchers.has(w)) w(ev);
+      const ws = s.watchers;
+      if (ws.size === 1) {
+        ws.values().next().value!(ev);
+        return;
+      }
+      // A callback may unsubscribe others: iterate a copy, skip the removed.
+      for (const w of [...ws]) if (ws.has(w)) w(ev);
     });
   }
 
@@ -433,28 +449,20 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     const peek = !!opts?.peek;
     const e = s.entry;
     return this.host.withConn(e, (c, now) => {
-      const pull = (n: number): Uint8Array => {
-        if (n <= 0 || c.readableBytes === 0) return EMPTY;
-        try {
-          return c.receive(n, now) ?? EMPTY;
-        } catch (err) {
-          return toSocketError(err);
-        }
-      };
       if (peek) {
         // MSG_PEEK: everything queued in order, left in place. TcpConnection has no peek, so
         // the bytes move into the socket's stash (bounded by the receive buffer size) and later
         // reads take them from there first.
         const room = Math.max(0, c.config.rcvBuf - s.stash.length);
-        if (s.stash.length < max && room > 0) s.stash = concat(s.stash, pull(Math.min(room, c.readableBytes)));
+        if (s.stash.length < max && room > 0) s.stash = concat(s.stash, pull(c, Math.min(room, c.readableBytes), now));
         if (s.stash.length) return s.stash.slice(0, max);
       } else if (s.stash.length) {
         const head = s.stash.subarray(0, Math.min(max, s.stash.length));
         s.stash = s.stash.subarray(head.length);
         if (s.stash.length === 0) s.stash = EMPTY;
-        return head.length < max ? concat(head, pull(max - head.length)) : head.slice();
+        return head.length < max ? concat(head, pull(c, max - head.length, now)) : head.slice();
       } else {
-        const d = pull(max);
+        const d = pull(c, max, now);
         if (d.length) return d;
       }
       this.takeError(s);
