@@ -589,6 +589,15 @@ export class Connection implements TcpConnection {
     this.cc.setMss(this.sndMss);
   }
 
+  /** Linux tcp_current_mss: Eff.snd.MSS less the SACK option the next segment carries (NOP,NOP,
+   *  kind, len, 8 bytes a block), so a full-sized segment never exceeds the path MTU (RFC 9293
+   *  3.7.1: the MSS counts data only; RFC 6691: options come out of it). */
+  private curMss(): number {
+    if (!this.sackOk) return this.sndMss;
+    const n = Math.min(this.tsOk ? 3 : 4, (this.dsack ? 1 : 0) + this.rcvBuf.ooo.length);
+    return n === 0 ? this.sndMss : Math.max(16, this.sndMss - (4 + 8 * n));
+  }
+
   // ---------------------------------------------------------------- SEGMENT ARRIVES (3.10.7)
 
   segmentArrives(seg: Segment, now: number): void {
@@ -1086,7 +1095,7 @@ export class Connection implements TcpConnection {
       if (this.sackOk) {
         // RFC 6675 5 (4.3): retransmit the first unacknowledged segment at once.
         const end = this.sb.nextStart(this.sndUna) ?? this.sndMax;
-        const len = Math.min(this.sndMss, sub(end, this.sndUna));
+        const len = Math.min(this.curMss(), sub(end, this.sndUna));
         this.retransmitRange(this.sndUna, len, now, 'fast');
         this.rtxHigh = add(this.sndUna, len);
       } else {
@@ -1108,7 +1117,7 @@ export class Connection implements TcpConnection {
     while (pipe < wnd) {
       const hole = this.sb.holeAfter(this.rtxHigh, fack);
       if (hole && total - this.sb.sackedBelow(hole[0]) > (this.dupThresh - 1) * this.sndMss) {
-        const len = Math.min(this.sndMss, sub(hole[1], hole[0]));
+        const len = Math.min(this.curMss(), sub(hole[1], hole[0]));
         this.retransmitRange(hole[0], len, now, 'sack');
         this.rtxHigh = add(hole[0], len);
         pipe += len;
@@ -1118,7 +1127,7 @@ export class Connection implements TcpConnection {
       const off = sub(this.sndNxt, this.sndUna);
       const bufLen = this.sndBuf.length;
       const avail = off > bufLen || lt(this.sndNxt, this.sndMax) ? -1 : bufLen - off;
-      const len = avail < 0 ? 0 : Math.min(avail, this.sndMss, Math.max(0, this.sndWnd - off));
+      const len = avail < 0 ? 0 : Math.min(avail, this.curMss(), Math.max(0, this.sndWnd - off));
       const fin = avail >= 0 && this.finQueued && len === avail;
       if (len > 0 || fin) {
         this.sendData(off, len, fin, now);
@@ -1128,7 +1137,7 @@ export class Connection implements TcpConnection {
       // Nothing new to send: NextSeg rule 3, the next hole below the highest SACK even though
       // it does not count as lost yet (so an application-limited sender does not wait for RTO).
       if (hole) {
-        const hl = Math.min(this.sndMss, sub(hole[1], hole[0]));
+        const hl = Math.min(this.curMss(), sub(hole[1], hole[0]));
         this.retransmitRange(hole[0], hl, now, 'sack');
         this.rtxHigh = add(hole[0], hl);
         pipe += hl;
@@ -1318,16 +1327,17 @@ export class Connection implements TcpConnection {
       // SACKed bytes are not in flight (RFC 6675 pipe), though still inside the peer's window.
       const sacked = this.sb.empty ? 0 : this.sb.sackedBelow(this.sndNxt);
       const usable = Math.min(this.sndWnd - off, this.cc.cwnd + extra - (off - sacked));
-      let len = Math.min(avail, this.sndMss, Math.max(0, usable));
+      const mss = this.curMss();
+      let len = Math.min(avail, mss, Math.max(0, usable));
       if (lt(this.sndNxt, this.sndMax)) {
         const next = this.sb.nextStart(this.sndNxt);
         if (next !== undefined) len = Math.min(len, sub(next, this.sndNxt));
       }
-      if (force && len === 0 && avail > 0) len = Math.min(avail, this.sndMss, Math.max(1, this.sndWnd - off));
+      if (force && len === 0 && avail > 0) len = Math.min(avail, mss, Math.max(1, this.sndWnd - off));
       const fin = this.finQueued && len === avail;
       if (len === 0 && !fin) break;
       const isRtx = lt(this.sndNxt, this.sndMax);
-      if (len > 0 && len < this.sndMss && !fin && !isRtx && !force) {
+      if (len > 0 && len < mss && !fin && !isRtx && !force) {
         // Nagle (3.7.4): hold a small segment while data is unacknowledged, unless the whole
         // queue fits; sender SWS (3.8.6.2.2): or it is at least half the largest window.
         const idle = this.sndMax === this.sndUna;
@@ -1368,7 +1378,7 @@ export class Connection implements TcpConnection {
   /** Retransmits the first unacknowledged segment (fast retransmit, partial ACK, RTO). */
   private retransmitFirst(now: number, cause: 'rto' | 'fast'): number {
     const bufLen = this.sndBuf.length;
-    const len = Math.min(bufLen, this.sndMss);
+    const len = Math.min(bufLen, this.curMss());
     const finSent = this.finQueued && gt(this.sndMax, this.finSeq);
     const fin = finSent && len === bufLen;
     if (len === 0 && !fin) return 0;
