@@ -127,6 +127,8 @@ export class Connection implements TcpConnection {
   // RFC 5961 7: challenge ACK rate limit.
   private chalWindowStart = -Infinity;
   private chalCount = 0;
+  /** Linux tcp_invalid_ratelimit: when the last ACK answering an unacceptable segment went. */
+  private invalidAckAt = -Infinity;
 
   private readonly deadlines = new Map<TimerName, number>();
 
@@ -377,6 +379,22 @@ export class Connection implements TcpConnection {
     this.chalCount++;
     this.sendAck(now);
     this.ev({ type: 'challenge-ack', suppressed: false });
+  }
+
+  /** RFC 9293 3.10.7.4 first: an unacceptable segment is answered with an ACK. Like Linux
+   *  (tcp_oow_rate_limited, tcp_invalid_ratelimit = 500 ms per connection; RFC 5961 10) those
+   *  ACKs are rate limited, so a blind sender that knows the 4-tuple does not get a 1:1
+   *  reflector; the first in each interval still goes out. A plausible duplicate from the peer
+   *  (at most two receive buffers behind RCV.NXT: a retransmission because our ACK was lost) is
+   *  always answered, so a peer never waits on the limit to learn what we have. */
+  private ackInvalid(seg: Segment, now: number): void {
+    const interval = this.config.invalidRateLimit ?? 500;
+    const behind = sub(this.rcvNxt, seg.seq);
+    if (interval > 0 && !(behind > 0 && behind <= 2 * Math.max(this.config.rcvBuf, 65535))) {
+      if (now - this.invalidAckAt < interval) return;
+      this.invalidAckAt = now;
+    }
+    this.ackNow = true;
   }
 
   /** Deletes the TCB: optional error event, state CLOSED, 'closed'. */
@@ -768,7 +786,7 @@ export class Connection implements TcpConnection {
         this.tsRecent = ts.val; // R1: TS.Recent is too old to trust; take the new one
         this.tsRecentAge = now;
       } else {
-        this.ackNow = true;
+        this.ackInvalid(seg, now);
         return this.drop('paws');
       }
     }
@@ -811,7 +829,7 @@ export class Connection implements TcpConnection {
       if (this.sackOk && seg.payload.length > 0 && le(add(seg.seq, seg.payload.length), this.rcvNxt)) {
         this.dsack = [seg.seq, add(seg.seq, seg.payload.length)];
       }
-      this.ackNow = true;
+      this.ackInvalid(seg, now);
       return this.drop('out of window');
     }
 

@@ -111,6 +111,9 @@ export interface ConnectionConfig {
   rfc5961: boolean;
   /** Challenge ACKs allowed per second (RFC 5961 7). */
   challengeAckLimit: number;
+  /** Least interval (ms) between ACKs answering unacceptable segments (out of window, PAWS),
+   *  like Linux tcp_invalid_ratelimit. Absent = 500; 0 = every one is answered. */
+  invalidRateLimit?: number;
   /** RFC 7323 / RFC 2018 extensions, each negotiable. */
   windowScaling: boolean;
   timestamps: boolean;
