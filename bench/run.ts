@@ -38,7 +38,8 @@ export interface BenchOptions {
   out: string | null;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
+// The bench's own folder in the source tree, also when running compiled from dist/bench.
+const here = dirname(fileURLToPath(import.meta.url)).replace(/[\\/]dist([\\/]bench)$/, '$1');
 
 function usage(msg?: string): never {
   if (msg) console.error(`bench: ${msg}`);
