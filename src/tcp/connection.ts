@@ -1310,7 +1310,17 @@ export class Connection implements TcpConnection {
         break;
       case 'FIN-WAIT-1':
         if (this.ourFinAcked()) this.enterTimeWait(now, 'rcv FIN+ACK of FIN');
-        else this.setState('CLOSING', 'rcv FIN');
+        else {
+          this.setState('CLOSING', 'rcv FIN');
+          // Deliberate choice (as FreeBSD's tcp_output): when only our FIN is outstanding, the
+          // ACK of the peer's FIN carries our FIN again, <SEQ=FIN><ACK=RCV.NXT><CTL=FIN,ACK>:
+          // a legitimate retransmission (RFC 9293 3.10.7.4 eighth asks for an ACK; this is one)
+          // that saves an RTO when the peer's FIN shows it has not seen ours.
+          if (this.sndUna === this.finSeq && gt(this.sndMax, this.finSeq)) {
+            this.karn(this.finSeq, 1);
+            this.output(FIN | ACK, this.finSeq, EMPTY, now);
+          }
+        }
         break;
       case 'FIN-WAIT-2':
         this.enterTimeWait(now, 'rcv FIN');

@@ -158,7 +158,12 @@ test('simultaneous-close: FIN-WAIT-1 -> CLOSING -> TIME-WAIT -> CLOSED on both s
   assert.deepEqual(r.states.server, [...SERVER_OPEN, ...both]);
   const segs = wireSegments(r.events);
   assert.deepEqual(wire(r).slice(0, 3), HANDSHAKE);
-  assert.deepEqual(wire(r).slice(3).sort(), ['client . 2 ack 2 len 0', 'client F. 1 ack 1 len 0', 'server . 2 ack 2 len 0', 'server F. 1 ack 1 len 0']);
+  // Each side's ACK of the peer's FIN carries its own FIN again (F. 1 ack 2); that old FIN draws
+  // the ACK (. 2 ack 2) that moves the peer from CLOSING to TIME-WAIT.
+  assert.deepEqual(wire(r).slice(3).sort(), [
+    'client . 2 ack 2 len 0', 'client F. 1 ack 1 len 0', 'client F. 1 ack 2 len 0',
+    'server . 2 ack 2 len 0', 'server F. 1 ack 1 len 0', 'server F. 1 ack 2 len 0',
+  ]);
   const fins = segs.filter((s) => s.flags === 'F.');
   assert.equal(fins[0].t, fins[1].t, 'FINs sent at the same instant');
   assert.deepEqual(timeWaitDurations(r, 'client'), [60_000]);

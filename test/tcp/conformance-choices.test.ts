@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, RST, LOCAL_ISS as L, REMOTE_ISS as R,
-  established, establishedActive, expectNothing, expectState, seg,
+  ACK, FIN, RST, LOCAL_ISS as L, REMOTE_ISS as R, bytes,
+  established, establishedActive, expectNothing, expectSegs, expectState, seg,
 } from './helpers.js';
 
 // ---- receive buffer rounded to whole segments; acceptability against the buffer space
@@ -43,4 +43,32 @@ test('ESTABLISHED (passive open): rcv RST at RCV.NXT+65535 (past the advertised 
   b.c.segmentArrives(seg({ seq: R + 1 + 65535, flags: RST }), 1);
   expectState(b, 'ESTABLISHED');
   assert.deepEqual(b.sink.drops(), ['rst out of window']);
+});
+
+// ---- simultaneous close: the ACK of the peer's FIN repeats our FIN
+
+test('FIN-WAIT-1: rcv FIN (our FIN unacknowledged) -> CLOSING, snd FIN,ACK <SEQ=our FIN><ACK=RCV.NXT>', () => {
+  const b = established();
+  b.c.close(0);
+  b.sink.clear();
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: FIN | ACK }), 1);
+  expectState(b, 'CLOSING');
+  expectSegs(b, [{ flags: 'F.', seq: L + 1, ack: R + 2 }]);
+  // The ACK of our FIN then ends CLOSING as usual.
+  b.c.segmentArrives(seg({ seq: R + 2, ack: L + 2, flags: ACK }), 2);
+  expectState(b, 'TIME-WAIT');
+  expectNothing(b);
+});
+
+test('FIN-WAIT-1: rcv FIN with data still unacknowledged before our FIN -> CLOSING, plain ACK', () => {
+  const b = established();
+  b.c.send(bytes(100), 0);
+  b.c.close(0);
+  b.sink.clear();
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: FIN | ACK }), 1);
+  expectState(b, 'CLOSING');
+  const out = b.sink.take();
+  assert.equal(out.length, 1);
+  assert.equal(out[0].flags, ACK);
+  assert.equal(out[0].ack, R + 2);
 });

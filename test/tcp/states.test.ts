@@ -146,11 +146,11 @@ test('FIN-WAIT-1: rcv ACK of FIN -> FIN-WAIT-2', () => {
   expectNothing(b);
 });
 
-test('FIN-WAIT-1: rcv FIN -> CLOSING, snd ACK (simultaneous close)', () => {
+test('FIN-WAIT-1: rcv FIN -> CLOSING, snd ACK carrying our unacknowledged FIN again (simultaneous close)', () => {
   const b = finWait1();
   b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: FIN | ACK }), 1);
   expectState(b, 'CLOSING');
-  expectSegs(b, [{ flags: '.', seq: L + 2, ack: R + 2 }]);
+  expectSegs(b, [{ flags: 'F.', seq: L + 1, ack: R + 2 }]);
 });
 
 test('FIN-WAIT-1: rcv FIN+ACK of our FIN -> TIME-WAIT', () => {
