@@ -12,8 +12,9 @@ export interface CongestionControl {
   readonly cwnd: number;
   /** Slow-start threshold, bytes. */
   readonly ssthresh: number;
-  /** New data acknowledged outside recovery (`acked` bytes). */
-  onAck(acked: number, now: number): void;
+  /** New data acknowledged outside recovery (`acked` bytes); `rtt` (ms): the smoothed RTT,
+   *  when one has been measured (RFC 9438 4.2 needs it for W_cubic(t + RTT)). */
+  onAck(acked: number, now: number, rtt?: number): void;
   /** A duplicate ACK while in fast recovery (RFC 5681 3.2 step 4: inflate). */
   onDupAck(): void;
   /** Loss detected. `flight` is the data outstanding (FlightSize) when it was detected. */
@@ -27,6 +28,10 @@ export interface CongestionControl {
   /** RFC 3522 / RFC 4015: the loss was spurious (the original segment arrived); go back to the
    *  window from before onLoss. Optional: without it the reduction simply stands. */
   undo?(cwnd: number, ssthresh: number): void;
+  /** New data goes out with nothing in flight, `idle` ms after data was last sent; `rto` is the
+   *  current retransmission timeout. RFC 5681 4.1: after an idle period longer than the RTO,
+   *  restart from the initial window; RFC 9438 5.8: idle time is not curve time. Optional. */
+  onTransmitStart?(now: number, idle: number, rto: number): void;
 }
 
 /** RFC 5681 + RFC 6582 NewReno, with RFC 3465 byte counting (L = 2*SMSS) in slow start. */
@@ -38,7 +43,7 @@ export class NewReno implements CongestionControl {
 
   constructor(
     private mss: number,
-    initialWindow: number,
+    private readonly initialWindow: number,
   ) {
     // RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)) with 10 segments; we take the configured count.
     this.cwnd = initialWindow * mss;
@@ -94,6 +99,19 @@ export class NewReno implements CongestionControl {
     // RFC 4015 3.2: restore the congestion state from before the spurious reduction.
     this.cwnd = Math.max(this.cwnd, cwnd);
     this.ssthresh = Math.max(this.ssthresh, ssthresh);
+  }
+
+  onTransmitStart(now: number, idle: number, rto: number): void {
+    void now;
+    if (!(idle > rto)) return;
+    // RFC 5681 4.1: idle longer than the RTO: cwnd = min(RW, cwnd), RW = the initial window.
+    // RFC 2861 (as Linux tcp_cwnd_restart): ssthresh keeps 3/4 of the old cwnd, so slow start
+    // climbs back quickly.
+    const rw = this.initialWindow * this.mss;
+    if (this.cwnd <= rw) return;
+    this.ssthresh = Math.max(this.ssthresh, Math.floor((3 * this.cwnd) / 4));
+    this.cwnd = rw;
+    this.bytesAcked = 0;
   }
 }
 

@@ -91,6 +91,8 @@ export class Connection implements TcpConnection {
   /** Text that came with the peer's SYN in a simultaneous open, for after ESTABLISHED. */
   private synText: Uint8Array | undefined;
   private wasFull = false;
+  /** When data last went out (Linux lsndtime), for restart after idle (RFC 5681 4.1). */
+  private lastDataSentAt: number | undefined;
 
   private readonly rtt: RttEstimator;
   private cc: CongestionControl;
@@ -189,6 +191,7 @@ export class Connection implements TcpConnection {
       rto: this.rtt.rto,
       cwnd: this.cc.cwnd,
       retransmits: this.totalRetransmits,
+      tsRecent: this.tsOk ? this.tsRecent : undefined,
     };
   }
 
@@ -322,6 +325,7 @@ export class Connection implements TcpConnection {
       options,
       payload,
     };
+    if (payload.length > 0) this.lastDataSentAt = now;
     if (ackOn) {
       this.ackNow = false;
       this.bytesSinceAck = 0;
@@ -1074,7 +1078,7 @@ export class Connection implements TcpConnection {
       }
       // With SACK, sackRecoverySend (called by processAck) fills the holes.
     } else {
-      this.cc.onAck(dataAcked, now);
+      this.cc.onAck(dataAcked, now, this.rtt.srtt);
     }
     this.dupAcks = 0;
     // RFC 6298 (5.2), (5.3): stop the timer when everything is acked, else restart it.
@@ -1380,6 +1384,12 @@ export class Connection implements TcpConnection {
 
   /** Sends [sndNxt, sndNxt+len) (+FIN) and advances sndNxt. */
   private sendData(off: number, len: number, fin: boolean, now: number): void {
+    const seq = this.sndNxt;
+    const isRtx = lt(seq, this.sndMax);
+    if (!isRtx && len > 0 && this.sndUna === this.sndMax && this.cc.onTransmitStart) {
+      // Sending starts with nothing in flight: RFC 5681 4.1 restart after idle, RFC 9438 5.8.
+      this.cc.onTransmitStart(now, this.lastDataSentAt === undefined ? 0 : now - this.lastDataSentAt, this.rtt.rto);
+    }
     const payload = len > 0 ? this.sndBuf.read(off, len) : EMPTY;
     let flags = ACK;
     // PSH on the last segment of the queued data, and (like Linux) on the last segment a full
@@ -1387,8 +1397,6 @@ export class Connection implements TcpConnection {
     const wnd = Math.min(this.sndWnd, this.cc.cwnd);
     if (len > 0 && (off + len === this.sndBuf.length || (off < wnd && off + len >= wnd))) flags |= PSH;
     if (fin) flags |= FIN;
-    const seq = this.sndNxt;
-    const isRtx = lt(seq, this.sndMax);
     if (this.sndUna === this.sndMax && this.config.userTimeout > 0) this.setTimer('user-timeout', now + this.config.userTimeout);
     this.output(flags, seq, payload, now);
     const segLen = len + (fin ? 1 : 0);

@@ -3,9 +3,9 @@
 // cwnd is kept in bytes (as the interface does); W_max and W_est are kept in bytes too, so a
 // change of MSS only rescales the unit the curve is evaluated in.
 //
-// Interface gap: RFC 9438 4.2 needs an RTT for the target W_cubic(t + RTT). `onAck` takes an
-// optional third argument `rtt` (ms, e.g. the connection's SRTT); when it is not given the
-// target is W_cubic(t) (RTT taken as 0), which only makes the growth lag the curve by one RTT.
+// RFC 9438 4.2 needs an RTT for the target W_cubic(t + RTT): `onAck` takes it as its optional
+// third argument (the connection passes its SRTT); when it is not given the target is W_cubic(t)
+// (RTT taken as 0), which only makes the growth lag the curve by one RTT.
 
 import type { CongestionControl, LossKind } from './congestion.js';
 
@@ -64,10 +64,15 @@ export class Cubic implements CongestionControl {
   private lastAck: number | undefined;
   /** The last RTT handed to onAck (ms), if any. */
   private rtt: number | undefined;
+  /** onTransmitStart has been called: idle periods are known from transmissions, so the
+   *  ACK-gap estimate in onAck stays off (it would shift the epoch twice). */
+  private txHooked = false;
+  /** The state before the last fast-recovery reduction, for undo() (RFC 4015). */
+  private prior: { wMax: number; cwndPrior: number; k: number; epochStart: number | undefined; wEst: number; alpha: number } | undefined;
 
   constructor(
     private mss: number,
-    initialWindow: number,
+    private readonly initialWindow: number,
   ) {
     // RFC 9438 4.10 / RFC 5681 3.1: start in slow start from the RFC 6928 initial window.
     this.w = initialWindowBytes(mss, initialWindow);
@@ -93,7 +98,7 @@ export class Cubic implements CongestionControl {
     if (!(acked > 0) || !Number.isFinite(acked) || !Number.isFinite(now)) return;
     if (rtt !== undefined && Number.isFinite(rtt) && rtt >= 0) this.rtt = rtt;
     this.rtoPending = false;
-    const gap = this.lastAck === undefined ? 0 : now - this.lastAck;
+    const gap = this.lastAck === undefined || this.txHooked ? 0 : now - this.lastAck;
     this.lastAck = now;
 
     if (this.w < this.ssthresh) {
@@ -142,6 +147,11 @@ export class Cubic implements CongestionControl {
     void flight; // RFC 9438 4.6 allows cwnd or FlightSize; we take cwnd (W_max is a cwnd).
     void now;
     const repeatedRto = kind === 'rto' && this.rtoPending;
+    // RFC 4015: remember what a spurious fast retransmit would have to restore.
+    this.prior =
+      kind === 'fast' && !this.recovering
+        ? { wMax: this.wMax, cwndPrior: this.cwndPrior, k: this.k, epochStart: this.epochStart, wEst: this.wEst, alpha: this.alpha }
+        : undefined;
     if (!repeatedRto) {
       // The window the reduction applies to: during recovery cwnd is inflated by duplicate
       // ACKs, so the already-reduced ssthresh stands for it.
@@ -186,6 +196,46 @@ export class Cubic implements CongestionControl {
     const f = Number.isFinite(flight) ? Math.max(flight, this.mss) : this.mss;
     this.setW(Math.min(this.ssthresh, f + this.mss));
     this.epochStart = undefined;
+  }
+
+  /** RFC 4015 3.2 / RFC 9438 4.9: the reduction was spurious (Eifel detected that the original
+   *  segment arrived): go back to cwnd, ssthresh and W_max from before it, and carry on along
+   *  the curve of the epoch that was interrupted. */
+  undo(cwnd: number, ssthresh: number): void {
+    this.recovering = false;
+    this.rtoPending = false;
+    this.setW(Math.max(this.w, cwnd));
+    this.ssthresh = Math.max(this.ssthresh, ssthresh);
+    const p = this.prior;
+    this.prior = undefined;
+    if (!p) return;
+    this.wMax = p.wMax;
+    this.cwndPrior = p.cwndPrior;
+    this.k = p.k;
+    this.epochStart = p.epochStart;
+    this.wEst = p.wEst;
+    this.alpha = p.alpha;
+  }
+
+  /** Data goes out with nothing in flight after `idle` ms without sending. */
+  onTransmitStart(now: number, idle: number, rto: number): void {
+    if (!Number.isFinite(now) || !(idle >= 0) || !Number.isFinite(idle)) return;
+    this.txHooked = true;
+    if (idle > rto) {
+      // RFC 5681 4.1 (RFC 9438 5.8 defers to it): restart from the initial window, min(RW,
+      // cwnd). Like Linux tcp_cwnd_restart (RFC 2861), ssthresh keeps 3/4 of the old cwnd so
+      // slow start climbs back; the curve starts a new epoch when congestion avoidance resumes.
+      const rw = initialWindowBytes(this.mss, this.initialWindow);
+      if (this.w > rw) {
+        this.ssthresh = Math.max(this.ssthresh, Math.floor((3 * this.w) / 4));
+        this.w = rw;
+      }
+      this.epochStart = undefined;
+      return;
+    }
+    // RFC 9438 5.8: the time the flow was idle is not curve time (Linux bictcp_cwnd_event
+    // CA_EVENT_TX_START shifts the epoch by it).
+    if (this.epochStart !== undefined && idle > 0) this.epochStart = Math.min(now, this.epochStart + idle);
   }
 
   /** RFC 9438 4.1: a new epoch at `now`, from the current cwnd. */
