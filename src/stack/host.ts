@@ -112,9 +112,11 @@ export interface HostStackOptions {
   synCookies?: SynCookieHook | boolean;
   /** A SYN for a 4-tuple in TIME-WAIT with a sequence number above the old RCV.NXT reopens the
    *  connection when a listener is there (RFC 6191 / RFC 1122 4.2.2.13, as Linux and FreeBSD's
-   *  tcp_twcheck do). false: the TIME-WAIT connection processes it (RFC 9293 3.10.7.4). Default
-   *  true. */
-  timeWaitReopen?: boolean;
+   *  tcp_twcheck do). false: the TIME-WAIT connection processes it (RFC 9293 3.10.7.4).
+   *  'timestamps': only as RFC 9293 3.10.7.4 (fourth) words it, "if the Timestamp Option is used
+   *  and meets expectations" (RFC 6191: both incarnations use TSopt and the SYN's TSval is newer
+   *  than TS.Recent); any other SYN is processed by the TIME-WAIT connection. Default true. */
+  timeWaitReopen?: boolean | 'timestamps';
 }
 
 export interface InterfaceOptions {
@@ -346,7 +348,7 @@ export class HostStack {
   trace: TraceSink | null;
   synCookies: SynCookieHook | null;
   /** See HostStackOptions.timeWaitReopen. */
-  timeWaitReopen: boolean;
+  timeWaitReopen: boolean | 'timestamps';
   /** `tcp.mss` from the options: an upper bound on the MSS derived from the interface MTU. */
   private readonly mssClamp: number | undefined;
 
@@ -1000,7 +1002,12 @@ export class HostStack {
       // RFC 6191 / RFC 1122 4.2.2.13: a new SYN with a sequence number above the old
       // connection's end may reopen the 4-tuple if a listener is there.
       const st = e.conn.status();
-      if (gt(seg.seq, st.rcvNxt) && this.findListener(family, p.dst, seg.dstPort, p.src, seg.srcPort)) {
+      const ts = seg.options.timestamp;
+      const newer =
+        this.timeWaitReopen === 'timestamps'
+          ? st.tsRecent !== undefined && ts !== undefined && gt(ts.val, st.tsRecent)
+          : gt(seg.seq, st.rcvNxt);
+      if (newer && this.findListener(family, p.dst, seg.dstPort, p.src, seg.srcPort)) {
         this.c.timeWaitRecycled++;
         this.forget(e, 'time-wait recycled by SYN (RFC 6191)');
         e = undefined;

@@ -255,9 +255,10 @@ export class Connection implements TcpConnection {
    *  FreeBSD's tcp_input): for an active open, the free buffer space, never less than what we
    *  advertised: the 16-bit field (unscaled, or SWS avoidance holding the edge) may offer less
    *  than the buffer holds, and a segment that fits is accepted rather than dropped. A passive
-   *  open keeps to the advertised window (FreeBSD's syncache path does the same). */
+   *  open keeps to the largest window the field can carry (FreeBSD's syncache path does too). */
   private acceptWnd(): number {
-    return this.passive ? this.rcvWnd() : Math.max(this.rcvWnd(), this.rcvBuf.space);
+    const space = this.passive ? Math.min(this.rcvBuf.space, 65535 * 2 ** this.rcvShift) : this.rcvBuf.space;
+    return Math.max(this.rcvWnd(), space);
   }
 
   /** RFC 9293 3.8.6.2.1 receiver SWS avoidance: the window we would offer now. Keeps the right

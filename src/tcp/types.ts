@@ -174,6 +174,8 @@ export interface ConnStatus {
   rto: number;
   cwnd: number;
   retransmits: number;
+  /** RFC 7323 TS.Recent, present while timestamps are in use (RFC 6191 TIME-WAIT reuse). */
+  tsRecent?: number;
 }
 
 /** What the host stack hands a new connection. */

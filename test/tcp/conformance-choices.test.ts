@@ -72,3 +72,12 @@ test('FIN-WAIT-1: rcv FIN with data still unacknowledged before our FIN -> CLOSI
   assert.equal(out[0].flags, ACK);
   assert.equal(out[0].ack, R + 2);
 });
+
+test('CLOSE-WAIT (passive open): rcv RST at RCV.NXT+65534 (the FIN took one from the advertised window; the field could offer 65535) -> CLOSED', () => {
+  const b = established(UNSCALED, { mss: 1460 });
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: FIN | ACK }), 1);
+  expectState(b, 'CLOSE-WAIT');
+  assert.equal(b.c.status().rcvWnd, 65534);
+  b.c.segmentArrives(seg({ seq: R + 2 + 65534, flags: RST }), 2);
+  expectState(b, 'CLOSED');
+});

@@ -398,7 +398,15 @@ class Runner {
       onReceive: null,
       mtu,
     };
-    this.host = new HostStack({ name: 'packetdrill', scheduler: this.sched, rng: 'packetdrill', tcp: this.profile.config, loopback: true });
+    // The FreeBSD suite's `#ifdef STANDARD` branches describe RFC 9293's own text; for a SYN in
+    // TIME-WAIT that is 3.10.7.4 (fourth): a new connection only "if the Timestamp Option is used
+    // and meets expectations" (RFC 6191). Otherwise the stack's default (Linux/BSD: a higher
+    // sequence number also reopens) applies.
+    const standard = this.dialect === 'freebsd' && (opts.defines ?? ['STANDARD']).includes('STANDARD');
+    this.host = new HostStack({
+      name: 'packetdrill', scheduler: this.sched, rng: 'packetdrill', tcp: this.profile.config, loopback: true,
+      timeWaitReopen: standard ? 'timestamps' : true,
+    });
     // packetdrill's tun device: the local address with netmask 255.255.0.0 (IPv4) or /64 (IPv6);
     // the remote (script) address is reached through it.
     this.host.addInterface({ name: 'tun0', port, addresses: [`${this.localAddr}/${this.family === 4 ? 16 : 64}`] });
