@@ -7,6 +7,7 @@ import { SeededRng } from '../sim/random.js';
 import type { LinkPort } from '../link/types.js';
 import type { TraceSink, TraceEvent } from '../trace/trace.js';
 import {
+  DEFAULT_BUF_SEGMENTS,
   DEFAULT_CONFIG,
   TCP_STATES,
   type ConnEvent,
@@ -117,6 +118,10 @@ export interface HostStackOptions {
    *  and meets expectations" (RFC 6191: both incarnations use TSopt and the SYN's TSval is newer
    *  than TS.Recent); any other SYN is processed by the TIME-WAIT connection. Default true. */
   timeWaitReopen?: boolean | 'timestamps';
+  /** Drop a SYN with FIN set that would open a connection: to a listener or in SYN-SENT
+   *  (FreeBSD net.inet.tcp.drop_synfin=1). Default false: RFC 9293 3.10.7.2/3.10.7.3 process it
+   *  as a SYN whose FIN follows. Synchronized states process SYN+FIN per state either way. */
+  dropSynFin?: boolean;
 }
 
 export interface InterfaceOptions {
@@ -176,8 +181,7 @@ export class ConnEntry implements HeapItem, PortUser {
   deadline = Infinity;
   heapIndex = NOT_IN_HEAP;
   conn!: TcpConnection;
-  /** Trace id "laddr:lport>raddr:rport". */
-  readonly id: string;
+  private idText: string | undefined = undefined;
   readonly key: string;
   /** Set while an unaccepted child of a listener. */
   listener: Listener | null = null;
@@ -207,10 +211,13 @@ export class ConnEntry implements HeapItem, PortUser {
     readonly reusePort: boolean,
     readonly ephemeral: boolean,
   ) {
-    this.id = `${local.addr}:${local.port}>${remote.addr}:${remote.port}`;
-    this.srcBytes = parseAddr(local.addr)!.bytes;
-    this.dstBytes = parseAddr(remote.addr)!.bytes;
+    this.srcBytes = internAddr(local.addr);
+    this.dstBytes = internAddr(remote.addr);
     this.key = tupleKey(this.srcBytes, local.port, this.dstBytes, remote.port);
+  }
+  /** Trace id "laddr:lport>raddr:rport" (made on first use: traces and drops only). */
+  get id(): string {
+    return (this.idText ??= `${this.local.addr}:${this.local.port}>${this.remote.addr}:${this.remote.port}`);
   }
   get addr(): string {
     return this.local.addr;
@@ -251,6 +258,19 @@ export class Listener implements PortUser {
   get acceptQueueFull(): boolean {
     return this.acceptQueue.length > this.backlog;
   }
+}
+
+/** Address text -> bytes, shared by every connection with that address (an idle connection
+ *  then holds no Uint8Arrays of its own). Bounded: cleared when it grows past 4096 entries. */
+const ADDR_CACHE = new Map<string, Uint8Array>();
+function internAddr(text: string): Uint8Array {
+  let b = ADDR_CACHE.get(text);
+  if (!b) {
+    if (ADDR_CACHE.size >= 4096) ADDR_CACHE.clear();
+    b = parseAddr(text)!.bytes;
+    ADDR_CACHE.set(text, b);
+  }
+  return b;
 }
 
 /** Demux key of a 4-tuple from the address bytes: one short string of 16-bit units (6 for
@@ -349,6 +369,8 @@ export class HostStack {
   synCookies: SynCookieHook | null;
   /** See HostStackOptions.timeWaitReopen. */
   timeWaitReopen: boolean | 'timestamps';
+  /** See HostStackOptions.dropSynFin. */
+  dropSynFin: boolean;
   /** `tcp.mss` from the options: an upper bound on the MSS derived from the interface MTU. */
   private readonly mssClamp: number | undefined;
 
@@ -359,6 +381,8 @@ export class HostStack {
   private readonly ifaces = new Map<string, Iface>();
   private routes: Route[] = [];
   private routeGen = 0;
+  private readonly routeCache = new Map<string, RouteResult | null>();
+  private routeCacheGen = -1;
   /** Local address text -> interface. */
   private readonly localAddrs = new Map<string, Iface>();
   /** The same addresses by addrKey(bytes), for the input path. */
@@ -384,8 +408,11 @@ export class HostStack {
     this.scheduler = opts.scheduler;
     this.trace = opts.trace ?? null;
     this.timeWaitReopen = opts.timeWaitReopen ?? true;
+    this.dropSynFin = opts.dropSynFin ?? false;
     this.limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
-    this.tcpDefaults = { ...DEFAULT_CONFIG, ...(opts.tcp ?? {}) };
+    // Buffers scale with the MSS (tcp/types.ts bufSegments) unless their sizes are configured.
+    const sized = opts.tcp?.rcvBuf !== undefined || opts.tcp?.sndBuf !== undefined;
+    this.tcpDefaults = { ...DEFAULT_CONFIG, bufSegments: sized ? 0 : DEFAULT_BUF_SEGMENTS, ...(opts.tcp ?? {}) };
     this.mssClamp = opts.tcp?.mss;
     const r = opts.rng;
     this.rng = r === undefined ? new SeededRng(1) : typeof r === 'number' || typeof r === 'string' ? new SeededRng(r) : r;
@@ -522,6 +549,25 @@ export class HostStack {
     }
     if (!src) return null;
     return { iface, src: src.text, srcBytes: src.bytes, mtu: this.pathMtuFor(d.text, iface.mtu) };
+  }
+
+  /** route() for connections' output, one result object shared per (dst, src) while the routes
+   *  (and learned path MTUs: they bump routeGen) stay the same. Bounded like internAddr. */
+  private sharedRoute(dst: string, src: string): RouteResult | null {
+    if (this.routeCacheGen !== this.routeGen) {
+      this.routeCache.clear();
+      this.routeCacheGen = this.routeGen;
+    }
+    // A learned path MTU expires on its own clock: compute those routes afresh.
+    if (this.pmtu.has(dst)) return this.route(dst, src);
+    const k = `${dst} ${src}`;
+    let r = this.routeCache.get(k);
+    if (r === undefined) {
+      if (this.routeCache.size >= 4096) this.routeCache.clear();
+      r = this.route(dst, src);
+      this.routeCache.set(k, r);
+    }
+    return r;
   }
 
   private pathMtuFor(dst: string, linkMtu: number): number {
@@ -888,7 +934,7 @@ export class HostStack {
   private outputSegment(e: ConnEntry, seg: Segment): void {
     if (e.quiet) return;
     if (e.routeGen !== this.routeGen || !e.route) {
-      e.route = this.route(e.remote.addr, e.local.addr);
+      e.route = this.sharedRoute(e.remote.addr, e.local.addr);
       e.routeGen = this.routeGen;
     }
     const r = e.route;
@@ -1014,6 +1060,9 @@ export class HostStack {
       }
     }
     if (e) {
+      if (this.dropSynFin && e.state === 'SYN-SENT' && (seg.flags & (SYN | FIN)) === (SYN | FIN)) {
+        return this.drop('tcp', 'syn-sent-syn-fin', e.id);
+      }
       if (e.queue === 'syn' && e.listener?.acceptQueueFull && (seg.flags & (ACK | SYN | RST)) === ACK) {
         // Linux: the handshake-completing ACK is ignored while the accept queue is full; the
         // child's SYN-ACK retransmission gives the peer another chance.
@@ -1059,6 +1108,7 @@ export class HostStack {
     }
     // third, check for a SYN
     if (!(seg.flags & SYN)) return this.drop('tcp', 'listen-no-syn');
+    if (this.dropSynFin && seg.flags & FIN) return this.drop('tcp', 'listen-syn-fin');
     if (l.acceptQueueFull) {
       this.c.listenOverflows++;
       this.c.listenDrops++;
@@ -1191,6 +1241,12 @@ export class HostStack {
       for (const e of children) {
         e.listener = null;
         e.queue = null;
+        if (!e.removed && e.state === 'SYN-RECEIVED') {
+          // Deliberate choice (Linux inet_csk_listen_stop, FreeBSD's syncache): a handshake not
+          // yet complete is discarded silently; the peer's ACK then draws a RST (no listener).
+          this.forget(e, 'listener closed');
+          continue;
+        }
         if (!e.removed) {
           e.conn.abort(this.now());
           this.touch(e);
