@@ -21,6 +21,8 @@ export interface Profile {
    *  one switch. Tracked separately so a disagreement is reported rather than guessed. */
   insecureRst?: boolean;
   insecureSyn?: boolean;
+  /** net.inet.tcp.drop_synfin (HostStack dropSynFin). */
+  dropSynFin?: boolean;
 }
 
 /** FreeBSD defaults the scripts rely on without setting them (FreeBSD 13 sysctl defaults). */
@@ -128,8 +130,11 @@ const FREEBSD_SYSCTLS: Record<string, SysctlRule> = {
   // Extra RTO slop: a FreeBSD timer detail, not an RFC rule; timing checks keep their tolerance.
   'net.inet.tcp.rexmit_slop': harmless,
   'net.inet.tcp.rexmit_drop_options': onlyAt('0'),
-  // SYN+FIN: 0 = process per RFC 9293; 1 = silently drop (FreeBSD-only switch).
-  'net.inet.tcp.drop_synfin': onlyAt('0'),
+  // SYN+FIN: 0 = process per RFC 9293; 1 = silently drop in every state (HostStack dropSynFin).
+  'net.inet.tcp.drop_synfin': (p, v, n) => {
+    if (v !== '0' && v !== '1') throw new Unsupported(`sysctl ${n}=${v} is not understood`);
+    p.dropSynFin = v === '1';
+  },
   // ICMP may reset SYN-SENT connections: 1 is the RFC 5461 behaviour the stack implements.
   'net.inet.tcp.icmp_may_rst': onlyAt('1'),
   'net.inet.tcp.udp_tunneling_port': onlyAt('0'),

@@ -434,6 +434,7 @@ class Runner {
   private applyConfig(): void {
     const cfg = effectiveConfig(this.profile);
     Object.assign(this.host.tcpDefaults, cfg);
+    this.host.dropSynFin = this.profile.dropSynFin ?? false;
   }
 
   /** Runs stack timers up to `t`, completing blocking calls as they become ready. */
