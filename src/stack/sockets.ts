@@ -597,9 +597,11 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
         return;
       case 'SO_RCVBUF':
         // Capped like Linux net.core.rmem_max/wmem_max: the buffers are allocated up front.
-        return apply({ rcvBuf: Math.min(this.host.limits.maxSocketBuffer, Math.max(2048, pos())) }, false);
+        // A size the user chose stands: no scaling with the MSS (bufSegments, like Linux's
+        // SOCK_RCVBUF_LOCK turning autotuning off; here for both buffers).
+        return apply({ rcvBuf: Math.min(this.host.limits.maxSocketBuffer, Math.max(2048, pos())), bufSegments: 0 }, false);
       case 'SO_SNDBUF':
-        return apply({ sndBuf: Math.min(this.host.limits.maxSocketBuffer, Math.max(2048, pos())) }, false);
+        return apply({ sndBuf: Math.min(this.host.limits.maxSocketBuffer, Math.max(2048, pos())), bufSegments: 0 }, false);
       case 'SO_KEEPALIVE':
         return apply({ keepAlive: num() !== 0 }, true);
       case 'SO_LINGER': {

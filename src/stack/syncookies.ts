@@ -18,7 +18,7 @@
 import { siphash24 } from '../tcp/isn.js';
 import { ACK, RST, SYN, type Segment, type SegmentOptions } from '../wire/types.js';
 import { parseAddr } from '../wire/addr.js';
-import type { ConnectionConfig } from '../tcp/types.js';
+import { scaledBuffers, type ConnectionConfig } from '../tcp/types.js';
 import type { HostStack, Listener, SynCookieHook } from './host.js';
 
 /** MSS values a cookie can encode (Linux msstab plus the IPv6 minimum and jumbo frames). */
@@ -110,7 +110,8 @@ export function decodeTsOptions(ecr: number): { wscale: number | undefined; sack
 /** Our window shift for a receive buffer (the same rule as tcp/connection.ts). */
 function shiftFor(c: ConnectionConfig): number {
   let shift = 0;
-  if (c.windowScaling) while (shift < 14 && 65535 * 2 ** shift < c.rcvBuf) shift++;
+  const rcvBuf = scaledBuffers(c).rcvBuf; // as the Connection will size it
+  if (c.windowScaling) while (shift < 14 && 65535 * 2 ** shift < rcvBuf) shift++;
   return shift;
 }
 

@@ -10,6 +10,7 @@ import { RttEstimator } from './rtt.js';
 import { makeCongestionControl, type CongestionControl } from './congestion.js';
 import {
   TcpError,
+  scaledBuffers,
   type ConnectionConfig,
   type ConnectionInit,
   type ConnectionSink,
@@ -135,7 +136,8 @@ export class Connection implements TcpConnection {
   private readonly deadlines = new Map<TimerName, number>();
 
   constructor(init: ConnectionInit) {
-    this.config = init.config;
+    // Buffers scale with the MSS unless the user sized them (ConnectionConfig.bufSegments).
+    this.config = scaledBuffers(init.config);
     this.local = init.local;
     this.remote = init.remote;
     this.sink = init.sink;

@@ -125,6 +125,13 @@ export interface ConnectionConfig {
   congestion: 'cubic' | 'newreno';
   /** RFC 6928 initial window in segments. */
   initialWindow: number;
+  /** Buffers hold at least this many segments of our MSS: rcvBuf and sndBuf are raised to
+   *  bufSegments * mss (at most BUF_SCALE_MAX) when smaller, so at a large MTU there are enough
+   *  segments in flight for duplicate ACKs and fast recovery (256 KB is 4 segments at MTU
+   *  65000). The rings grow on use, so idle connections stay small. Absent or 0: the sizes stand
+   *  as given (a bare Connection's default); the host stack sets DEFAULT_BUF_SEGMENTS unless
+   *  buffer sizes are configured, and clears it when the user sizes a buffer (SO_RCVBUF). */
+  bufSegments?: number;
   /** RFC 1337 TIME-WAIT assassination hazards: ignore RST in TIME-WAIT (FreeBSD does; Linux's
    *  net.ipv4.tcp_rfc1337 defaults to off). Absent = off: RFC 9293 3.10.7.4, RST -> CLOSED. */
   rfc1337?: boolean;
@@ -157,6 +164,23 @@ export const DEFAULT_CONFIG: ConnectionConfig = {
   congestion: 'cubic',
   initialWindow: 10,
 };
+
+/** What the host stack sets bufSegments to when no buffer size is configured: 64 segments, as
+ *  Linux's default 128 KB tcp_rmem at MTU 1500 is ~90 segments. */
+export const DEFAULT_BUF_SEGMENTS = 64;
+
+/** Most that bufSegments raises a buffer to (Linux tcp_rmem/tcp_wmem max are 6 MB and 4 MB). */
+export const BUF_SCALE_MAX = 4 * 1024 * 1024;
+
+/** The configuration with the buffers raised to `bufSegments` segments of `mss` (see there).
+ *  Returns `c` itself when nothing changes. */
+export function scaledBuffers(c: ConnectionConfig): ConnectionConfig {
+  const n = c.bufSegments ?? 0;
+  if (!(n > 0)) return c;
+  const floor = Math.min(BUF_SCALE_MAX, Math.ceil(n) * c.mss);
+  if (c.rcvBuf >= floor && c.sndBuf >= floor) return c;
+  return { ...c, rcvBuf: Math.max(c.rcvBuf, floor), sndBuf: Math.max(c.sndBuf, floor) };
+}
 
 /** RFC 9293 3.10.6 STATUS, also what the host's connection table shows. */
 export interface ConnStatus {

@@ -137,7 +137,7 @@ test('newreno: onTransmitStart after idle longer than the RTO -> cwnd = initial 
   cc.onTransmitStart(0, 5000, 1000);
   assert.equal(cc.cwnd, 10 * MSS);
   assert.equal(cc.ssthresh, 0x7fffffff);
-  cc.onLoss('fast', w, 0);
+  cc.onLoss('fast', w);
   for (let i = 0; i < 20; i++) cc.onAck(MSS);
   const w2 = cc.cwnd;
   cc.onTransmitStart(0, 5000, 1000);
