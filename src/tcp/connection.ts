@@ -869,11 +869,19 @@ export class Connection implements TcpConnection {
         this.challengeAck(now);
         return this.drop('syn in synchronized state');
       }
-      // RFC 793: a SYN in the window is an error: reset, and the connection is reset. The form
-      // is left open; like FreeBSD we send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>.
-      this.output(RST | ACK, this.sndMax, EMPTY, now);
-      this.toClosed('rcv SYN', { code: 'ECONNRESET', message: 'connection reset' });
-      return;
+      if (lt(seg.seq, this.rcvNxt)) {
+        // RFC 793 speaks of a SYN "in the window"; this one lies before RCV.NXT on a segment
+        // acceptable for its later part (a FIN or text): old, so trimmed off (3.10.7.4 first:
+        // "only the new parts are processed"), and the duplicate part acknowledged.
+        seg = { ...seg, flags: seg.flags & ~SYN, seq: add(seg.seq, 1) };
+        this.ackNow = true;
+      } else {
+        // RFC 793: a SYN in the window is an error: reset, and the connection is reset. The form
+        // is left open; like FreeBSD we send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>.
+        this.output(RST | ACK, this.sndMax, EMPTY, now);
+        this.toClosed('rcv SYN', { code: 'ECONNRESET', message: 'connection reset' });
+        return;
+      }
     }
 
     // Fifth, check the ACK field.

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, RST, LOCAL_ISS as L, REMOTE_ISS as R, bytes,
+  ACK, FIN, RST, SYN, LOCAL_ISS as L, REMOTE_ISS as R, bytes,
   established, establishedActive, expectNothing, expectSegs, expectState, seg,
 } from './helpers.js';
 
@@ -80,4 +80,20 @@ test('CLOSE-WAIT (passive open): rcv RST at RCV.NXT+65534 (the FIN took one from
   assert.equal(b.c.status().rcvWnd, 65534);
   b.c.segmentArrives(seg({ seq: R + 2 + 65534, flags: RST }), 2);
   expectState(b, 'CLOSED');
+});
+
+// ---- RFC 793 (RFC 5961 off): only a SYN in the window resets
+
+test('ESTABLISHED (RFC 5961 off): rcv SYN+FIN whose SYN lies just before RCV.NXT -> SYN trimmed as old, FIN processed, snd ACK (no RST)', () => {
+  const b = established({ rfc5961: false });
+  b.c.segmentArrives(seg({ seq: R, ack: L + 1, flags: SYN | FIN | ACK }), 1);
+  expectState(b, 'CLOSE-WAIT');
+  expectSegs(b, [{ flags: '.', seq: L + 1, ack: R + 2 }]);
+});
+
+test('ESTABLISHED (RFC 5961 off): rcv SYN at RCV.NXT -> snd RST,ACK, CLOSED (RFC 793)', () => {
+  const b = established({ rfc5961: false });
+  b.c.segmentArrives(seg({ seq: R + 1, flags: SYN }), 1);
+  expectState(b, 'CLOSED');
+  expectSegs(b, [{ flags: 'R.', seq: L + 1, ack: R + 1 }]);
 });
