@@ -20,7 +20,7 @@ import {
 } from '../tcp/types.js';
 import { Connection } from '../tcp/connection.js';
 import { IsnGenerator } from '../tcp/isn.js';
-import { gt, le, ge } from '../tcp/seq.js';
+import { gt, le, ge, lt } from '../tcp/seq.js';
 import { ACK, FIN, RST, SYN, flagString, type Segment } from '../wire/types.js';
 import { formatAddr, parseAddr, parseCidr, inPrefix, addrEqual } from '../wire/addr.js';
 import { formatOptions, optionList } from '../wire/options.js';
@@ -1194,9 +1194,10 @@ export class HostStack {
       this.c.icmpIgnored++;
       return this.drop('icmp', 'no-connection');
     }
-    // RFC 5927 4.1: the quoted sequence number must be in [SND.UNA, SND.NXT].
+    // RFC 5927 4.1: the quoted sequence number must satisfy SND.UNA =< SEG.SEQ < SND.NXT (a
+    // segment we sent and that is not yet acknowledged).
     const st = e.conn.status();
-    if (!(ge(qt.seq, st.sndUna) && le(qt.seq, st.sndNxt))) {
+    if (!(ge(qt.seq, st.sndUna) && lt(qt.seq, st.sndNxt))) {
       this.c.icmpIgnored++;
       return this.drop('icmp', 'seq-out-of-window', e.id);
     }

@@ -149,3 +149,19 @@ test('connect without a route -> ENETUNREACH; a default route makes it work', ()
   assert.equal(syn.src, '192.168.0.1');
   assert.equal(syn.dst, '8.8.8.8');
 });
+
+test('SYN-SENT: ICMP port unreachable quoting SND.NXT (ISS+1) or ISS-1 -> ignored; quoting ISS -> ECONNREFUSED (RFC 5927 4.1: SND.UNA =< SEG.SEQ < SND.NXT)', () => {
+  const r = raw();
+  const s = r.host.sockets;
+  const fd = s.socket(4);
+  connectNb(r.host, fd, '192.168.0.2', 80);
+  const [syn] = r.take();
+  const iss = syn.tcp!.seq;
+  r.injectBytes(icmpFor(syn, ICMP_DEST_UNREACHABLE, ICMP_UNREACH.port, undefined, (iss + 1) >>> 0));
+  r.injectBytes(icmpFor(syn, ICMP_DEST_UNREACHABLE, ICMP_UNREACH.port, undefined, (iss - 1) >>> 0));
+  assert.equal(r.host.counters().drops['icmp:seq-out-of-window'], 2);
+  assert.equal(s.getsockopt(fd, 'SO_ERROR'), 0);
+  assert.equal(r.host.connectionTable()[0].state, 'SYN-SENT');
+  r.injectBytes(icmpFor(syn, ICMP_DEST_UNREACHABLE, ICMP_UNREACH.port, undefined, iss));
+  throwsErrno(() => s.connect(fd, { addr: '192.168.0.2', port: 80 }), 'ECONNREFUSED');
+});
