@@ -156,7 +156,7 @@ export class Connection implements TcpConnection {
     this.rcvMss = Math.min(c.mss, this.sndMss);
     this.sndBuf = new SendBuffer(c.sndBuf);
     this.rcvBuf = new RecvBuffer(c.rcvBuf, 32, 1 << shift);
-    this.rtt = new RttEstimator(c.rtoMin, c.rtoMax, c.rtoInitial);
+    this.rtt = new RttEstimator(c.rtoMin, c.rtoMax, c.rtoInitial, c.rtoSlop ?? 0);
     this.cc = makeCongestionControl(c.congestion, this.sndMss, c.initialWindow);
     for (const t of TIMER_NAMES) this.deadlines.set(t, Infinity);
     void init.now;

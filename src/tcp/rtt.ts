@@ -14,6 +14,8 @@ export class RttEstimator {
     private readonly rtoMin: number,
     private readonly rtoMax: number,
     rtoInitial: number,
+    /** ConnectionConfig.rtoSlop: added once the RTO is measured or backed off. */
+    private readonly slop = 0,
   ) {
     // RFC 6298 (2.1): until a measurement is made, RTO = 1 s (configurable).
     this.baseRto = rtoInitial;
@@ -21,7 +23,8 @@ export class RttEstimator {
 
   /** The current RTO, back-off included. */
   get rto(): number {
-    return Math.min(this.rtoMax, this.baseRto * 2 ** this.backoffs);
+    const slop = this.srtt !== undefined || this.backoffs > 0 ? this.slop : 0;
+    return Math.min(this.rtoMax, this.baseRto * 2 ** this.backoffs + slop);
   }
 
   /** RFC 6298 (2.2), (2.3): a new RTT measurement `r` (ms). */

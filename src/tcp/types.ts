@@ -94,6 +94,10 @@ export interface ConnectionConfig {
   rtoMin: number;
   rtoInitial: number;
   rtoMax: number;
+  /** Added to every RTO once measured or backed off (FreeBSD net.inet.tcp.rexmit_slop, its
+   *  TCPT_RANGESET). Only ever lengthens the RTO (RFC 6298 sets a floor, not a ceiling).
+   *  Absent = 0. */
+  rtoSlop?: number;
   /** Maximum segment lifetime, ms. TIME-WAIT lasts 2*msl (default 30 s -> 60 s like Linux). */
   msl: number;
   /** RFC 9293 3.8.3: R1 (retransmissions before telling IP/ULP) and R2 (give up). */

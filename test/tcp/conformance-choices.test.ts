@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ACK, FIN, RST, SYN, LOCAL_ISS as L, REMOTE_ISS as R, bytes,
-  established, establishedActive, expectNothing, expectSegs, expectState, seg,
+  established, establishedActive, expectNothing, expectSegs, expectState, make, seg,
 } from './helpers.js';
+import { RttEstimator } from '../../src/tcp/rtt.js';
 
 // ---- receive buffer rounded to whole segments; acceptability against the buffer space
 
@@ -96,4 +97,23 @@ test('ESTABLISHED (RFC 5961 off): rcv SYN at RCV.NXT -> snd RST,ACK, CLOSED (RFC
   b.c.segmentArrives(seg({ seq: R + 1, flags: SYN }), 1);
   expectState(b, 'CLOSED');
   expectSegs(b, [{ flags: 'R.', seq: L + 1, ack: R + 1 }]);
+});
+
+// ---- RTO slop (FreeBSD rexmit_slop)
+
+test('SYN-SENT: SYN retransmissions with rtoSlop 200 at 1 s, then +2.2 s (slop only once backed off)', () => {
+  const b = make({ rtoSlop: 200, rtoInitial: 1000 });
+  b.c.openActive(0);
+  b.sink.clear();
+  assert.equal(b.c.nextDeadline(), 1000);
+  b.c.onTimer(1000);
+  expectSegs(b, [{ flags: 'S', seq: L }]);
+  assert.equal(b.c.nextDeadline(), 1000 + 2200);
+});
+
+test('RttEstimator: rtoSlop is added to a measured RTO, not to the initial one', () => {
+  const r = new RttEstimator(30, 60_000, 1000, 200);
+  assert.equal(r.rto, 1000);
+  r.sample(100);
+  assert.equal(r.rto, 100 + 200 + 200);
 });

@@ -29,6 +29,7 @@ export interface Profile {
 export const FREEBSD_PROFILE: Partial<ConnectionConfig> = {
   rcvBuf: 65536, // net.inet.tcp.recvspace
   sndBuf: 32768, // net.inet.tcp.sendspace
+  bufSegments: 0, // recvspace/sendspace are the sizes, not scaled with the MSS
   rtoInitial: 1000, // net.inet.tcp.rexmit_initial (ms)
   rtoMin: 30, // net.inet.tcp.rexmit_min (ms)
   delayedAck: 100, // net.inet.tcp.delacktime (ms)
@@ -127,8 +128,10 @@ const FREEBSD_SYSCTLS: Record<string, SysctlRule> = {
   'kern.ipc.maxsockbuf': harmless,
   // Host cache flush: the runner starts every script with a fresh stack.
   'net.inet.tcp.hostcache.purgenow': harmless,
-  // Extra RTO slop: a FreeBSD timer detail, not an RFC rule; timing checks keep their tolerance.
-  'net.inet.tcp.rexmit_slop': harmless,
+  // Extra RTO slop (ms), added to every measured or backed-off RTO (ConnectionConfig.rtoSlop).
+  'net.inet.tcp.rexmit_slop': (p, v, n) => {
+    p.config.rtoSlop = num(v, n);
+  },
   'net.inet.tcp.rexmit_drop_options': onlyAt('0'),
   // SYN+FIN: 0 = process per RFC 9293; 1 = silently drop in every state (HostStack dropSynFin).
   'net.inet.tcp.drop_synfin': (p, v, n) => {
