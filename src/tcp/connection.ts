@@ -7,6 +7,7 @@ import { Scoreboard } from './sack.js';
 import { SendBuffer } from './send-buffer.js';
 import { RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
+import { Rack } from './rack.js';
 import { makeCongestionControl, type CongestionControl } from './congestion.js';
 import {
   TcpError,
@@ -28,6 +29,8 @@ const EMPTY = new Uint8Array(0);
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 /** TSopt with its two NOPs takes 12 bytes of every segment once negotiated. */
 const TS_OVERHEAD = 12;
+/** RACK-TLP when config.rack is absent. */
+const RACK_DEFAULT = false;
 const TIMER_NAMES: readonly TimerName[] = ['retransmit', 'persist', 'keepalive', 'time-wait', 'delayed-ack', 'user-timeout'];
 
 /** States in which SEND queues data to go out (RFC 9293 3.10.2). */
@@ -113,6 +116,15 @@ export class Connection implements TcpConnection {
   private undoTsVal: number | undefined;
   private undoCwnd = 0;
   private undoSsthresh = 0;
+  /** RFC 8985 RACK-TLP (config.rack, with SACK): the segment log, the retransmit-timer
+   *  deadlines that are a reordering timer or a probe timeout, and the probe in flight. */
+  private readonly rack = new Rack();
+  private reoDeadline = -1;
+  private tlpDeadline = -1;
+  private tlpEnd: number | undefined;
+  private tlpRtx = false;
+  /** Deadline of the timer being fired (onTimer). */
+  private firedAt = 0;
   /** Consecutive retransmissions of the same data (RFC 9293 3.8.3 R1/R2), or of the SYN. */
   private retransmits = 0;
   private totalRetransmits = 0;
@@ -328,7 +340,10 @@ export class Connection implements TcpConnection {
       options,
       payload,
     };
-    if (payload.length > 0) this.lastDataSentAt = now;
+    if (payload.length > 0) {
+      this.lastDataSentAt = now;
+      if (this.rackOn()) this.rack.sent(seg.seq, add(seg.seq, payload.length), now);
+    }
     if (ackOn) {
       this.ackNow = false;
       this.bytesSinceAck = 0;
@@ -1014,6 +1029,7 @@ export class Connection implements TcpConnection {
       // RFC 6675 2: with SACK, an ACK that SACKs new data counts too.
       this.onDupAck(now);
     }
+    if (this.rackOn()) this.rackOnAck(seg, now);
     if (this.inRecovery && this.sackOk) this.sackRecoverySend(now);
 
     // RFC 9293 3.10.7.4: if SND.UNA =< SEG.ACK =< SND.NXT, update the send window when the
@@ -1148,6 +1164,15 @@ export class Connection implements TcpConnection {
     const wnd = Math.max(this.cc.ssthresh, this.sndMss);
     const total = this.sb.sackedBytes();
     while (pipe < wnd) {
+      // RFC 8985: segments RACK marked lost go first.
+      const rl = this.rackOn() ? this.rack.nextLost(this.sndUna) : undefined;
+      if (rl) {
+        const len = Math.min(this.curMss(), sub(rl[1], rl[0]));
+        this.retransmitRange(rl[0], len, now, 'sack');
+        if (lt(this.rtxHigh, add(rl[0], len))) this.rtxHigh = add(rl[0], len);
+        pipe += len;
+        continue;
+      }
       const hole = this.sb.holeAfter(this.rtxHigh, fack);
       if (hole && total - this.sb.sackedBelow(hole[0]) > (this.dupThresh - 1) * this.sndMss) {
         const len = Math.min(this.curMss(), sub(hole[1], hole[0]));
@@ -1181,7 +1206,7 @@ export class Connection implements TcpConnection {
   }
 
   /** Retransmits [seq, seq+len) (with our FIN if it reaches the end of the data). */
-  private retransmitRange(seq: number, len: number, now: number, cause: 'fast' | 'sack' | 'rto'): void {
+  private retransmitRange(seq: number, len: number, now: number, cause: 'fast' | 'sack' | 'rto' | 'tlp'): void {
     const off = sub(seq, this.sndUna);
     const bufLen = this.sndBuf.length;
     len = Math.max(0, Math.min(len, bufLen - off));
@@ -1467,10 +1492,134 @@ export class Connection implements TcpConnection {
       this.cancelTimer('retransmit');
       this.cancelTimer('user-timeout');
     }
+    if (outstanding && this.rackOn()) this.armProbe(now);
     // Keep-alive (RFC 9293 3.8.4, RFC 1122 4.2.3.6): off unless configured.
     if (this.config.keepAlive && (s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-2')) {
       if (!this.armed('keepalive')) this.setTimer('keepalive', now + this.config.keepAliveIdle);
     }
+  }
+
+  // ---------------------------------------------------------------- RACK-TLP (RFC 8985)
+
+  private rackOn(): boolean {
+    return this.sackOk && (this.config.rack ?? RACK_DEFAULT);
+  }
+
+  /** RFC 8985 6.2 step 4: the reordering window. */
+  private reoWnd(): number {
+    const r = this.rack;
+    if (r.minRtt === Infinity) return 0;
+    if (!r.reorderingSeen && (this.inRecovery || this.sb.sackedBytes() >= this.dupThresh * this.sndMss)) return 0;
+    return Math.min(r.minRtt / 4, this.rtt.srtt ?? Infinity);
+  }
+
+  /** RFC 8985 6.2 (on each ACK) and 7.4 (the end of a probe episode). */
+  private rackOnAck(seg: Segment, now: number): void {
+    const sb = this.sb;
+    this.rack.onAck(this.sndUna, (s, e) => {
+      const x = sb.empty ? undefined : sb.sackedEnd(s);
+      return x !== undefined && ge(x, e);
+    }, now);
+    if (this.tlpEnd !== undefined && ge(this.sndUna, this.tlpEnd)) {
+      // RFC 8985 7.4.2: a retransmitted probe acknowledged without a D-SACK for it repaired a
+      // loss: the congestion window is reduced as for a loss (Linux tcp_process_tlp_ack).
+      const first = seg.options.sack?.[0];
+      const dsack = first !== undefined && le(first[1], seg.ack);
+      if (this.tlpRtx && !dsack && !this.inRecovery) {
+        const flight = sub(this.sndMax, this.sndUna);
+        this.cc.onLoss('fast', Math.max(flight, this.cc.cwnd), now);
+        this.cc.onRecoveryEnd(flight);
+      }
+      this.tlpEnd = undefined;
+    }
+    const { lost, timeout } = this.rack.detect(now, this.reoWnd());
+    if (lost > 0) this.rackRecovery(now);
+    if (timeout > 0) {
+      // RFC 8985 6.3: the reordering timer.
+      const d = now + timeout;
+      const cur = this.deadlines.get('retransmit')!;
+      if (d < cur || cur === this.tlpDeadline) {
+        this.reoDeadline = d;
+        this.setTimer('retransmit', d);
+      }
+    }
+  }
+
+  /** RACK found lost segments: fast recovery (RFC 6675 5 entry, RFC 6582 `recover` rule). */
+  private rackRecovery(now: number): void {
+    if (this.inRecovery || !ge(this.sndUna, this.recover)) return;
+    this.inRecovery = true;
+    this.recover = this.sndMax;
+    this.tlpEnd = undefined;
+    if (this.tsOk) {
+      this.undoTsVal = this.tsNow(now);
+      this.undoCwnd = this.cc.cwnd;
+      this.undoSsthresh = this.cc.ssthresh;
+    }
+    this.cc.onLoss('fast', sub(this.sndMax, this.sndUna), now);
+    if (lt(this.rtxHigh, this.sndUna)) this.rtxHigh = this.sndUna;
+    // RFC 6675 5 (4.3): the first lost segment goes at once, whatever the pipe.
+    const l = this.rack.nextLost(this.sndUna);
+    if (l) {
+      const len = Math.min(this.curMss(), sub(l[1], l[0]));
+      this.retransmitRange(l[0], len, now, 'fast');
+      if (lt(this.rtxHigh, add(l[0], len))) this.rtxHigh = add(l[0], len);
+    }
+    this.setTimer('retransmit', now + this.rtt.rto);
+  }
+
+  private onReoTimeout(now: number): void {
+    this.reoDeadline = -1;
+    const { lost, timeout } = this.rack.detect(now, this.reoWnd());
+    if (lost > 0) this.rackRecovery(now);
+    if (this.inRecovery) this.sackRecoverySend(now);
+    if (gt(this.sndMax, this.sndUna)) this.setTimer('retransmit', now + this.rtt.rto);
+    if (timeout > 0 && now + timeout < this.deadlines.get('retransmit')!) {
+      this.reoDeadline = now + timeout;
+      this.setTimer('retransmit', this.reoDeadline);
+    }
+  }
+
+  /** RFC 8985 7.2: arm the probe timeout (PTO) instead of the RTO when it comes first. */
+  private armProbe(now: number): void {
+    const s = this.state;
+    if (s !== 'ESTABLISHED' && s !== 'CLOSE-WAIT' && s !== 'FIN-WAIT-1' && s !== 'LAST-ACK' && s !== 'CLOSING') return;
+    const srtt = this.rtt.srtt;
+    if (this.inRecovery || this.tlpEnd !== undefined || srtt === undefined || this.retransmits > 0) return;
+    const cur = this.deadlines.get('retransmit')!;
+    if (cur === this.reoDeadline || cur === this.tlpDeadline || cur === Infinity) return;
+    // PTO = 2*SRTT, plus the worst-case delayed ACK when one segment is in flight.
+    // Like Linux, at least 10 ms (a PTO of 0 would probe before any ACK could come back).
+    let pto = Math.max(2 * srtt, 10);
+    if (sub(this.sndMax, this.sndUna) <= this.sndMss) pto += 200;
+    const d = Math.ceil(now + pto);
+    if (d >= cur) return;
+    this.tlpDeadline = d;
+    this.setTimer('retransmit', d);
+  }
+
+  /** RFC 8985 7.3: the probe timeout fired: send one new segment if the windows allow, else
+   *  retransmit the last one; then the RTO again. */
+  private onProbeTimeout(now: number): void {
+    this.tlpDeadline = -1;
+    if (this.inRecovery || !gt(this.sndMax, this.sndUna)) {
+      if (gt(this.sndMax, this.sndUna)) this.setTimer('retransmit', now + this.rtt.rto);
+      return;
+    }
+    const off = sub(this.sndNxt, this.sndUna);
+    const avail = this.sndBuf.length - off;
+    if (this.sndNxt === this.sndMax && avail > 0 && this.sndWnd - off > 0) {
+      const len = Math.min(avail, this.curMss(), this.sndWnd - off);
+      this.sendData(off, len, this.finQueued && len === avail, now);
+      this.tlpRtx = false;
+    } else {
+      const dataLen = Math.min(this.sndBuf.length, sub(this.sndMax, this.sndUna));
+      const len = Math.min(this.curMss(), dataLen);
+      this.retransmitRange(add(this.sndUna, dataLen - len), len, now, 'tlp');
+      this.tlpRtx = true;
+    }
+    this.tlpEnd = this.sndMax;
+    this.setTimer('retransmit', now + this.rtt.rto);
   }
 
   private persistInterval(): number {
@@ -1486,6 +1635,7 @@ export class Connection implements TcpConnection {
       if (d > now) continue;
       this.deadlines.set(t, Infinity);
       this.ev({ type: 'timer', timer: t, action: 'fire', deadline: d });
+      this.firedAt = d;
       this.fire(t, now);
       if (this.state === 'CLOSED') return;
     }
@@ -1519,6 +1669,10 @@ export class Connection implements TcpConnection {
   }
 
   private onRetransmitTimeout(now: number): void {
+    if (this.rackOn() && this.firedAt === this.reoDeadline) return this.onReoTimeout(now);
+    if (this.rackOn() && this.firedAt === this.tlpDeadline) return this.onProbeTimeout(now);
+    this.rack.clearLost();
+    this.tlpEnd = undefined;
     const s = this.state;
     if (s === 'SYN-SENT' || s === 'SYN-RECEIVED' || this.sndUna === this.iss) {
       this.retransmits++;

@@ -136,6 +136,9 @@ export interface ConnectionConfig {
    *  as given (a bare Connection's default); the host stack sets DEFAULT_BUF_SEGMENTS unless
    *  buffer sizes are configured, and clears it when the user sizes a buffer (SO_RCVBUF). */
   bufSegments?: number;
+  /** RFC 8985 RACK-TLP (with SACK): time-based loss detection and tail loss probes. Absent =
+   *  the default in tcp/connection.ts (RACK_DEFAULT). */
+  rack?: boolean;
   /** RFC 1337 TIME-WAIT assassination hazards: ignore RST in TIME-WAIT (FreeBSD does; Linux's
    *  net.ipv4.tcp_rfc1337 defaults to off). Absent = off: RFC 9293 3.10.7.4, RST -> CLOSED. */
   rfc1337?: boolean;

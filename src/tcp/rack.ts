@@ -1,0 +1,141 @@
+// RACK-TLP (RFC 8985): time-based loss detection. Pure bookkeeping: a log of the segments in
+// flight with the time each was (last) sent; the connection feeds it transmissions and ACKs and
+// asks which segments are lost. The tail loss probe's timing lives in the connection.
+import { ge, gt, le, lt } from './seq.js';
+
+/** One transmitted segment (RFC 8985 5.1 per-segment variables). */
+interface TxSeg {
+  start: number;
+  end: number;
+  /** RFC 8985: Segment.xmit_ts, the time it was last (re)sent. */
+  t: number;
+  /** RFC 8985: Segment.retransmitted. */
+  rtx: boolean;
+  /** SACKed (or ACKed) already: delivered. */
+  sacked: boolean;
+  /** Marked lost and not yet sent again. */
+  lost: boolean;
+}
+
+/** Segments in the log at most (the log is the send window; the oldest fall off past this). */
+const MAX_LOG = 4096;
+
+export class Rack {
+  private segs: TxSeg[] = [];
+  /** RFC 8985 5.2: RACK.xmit_ts, RACK.end_seq, RACK.rtt, RACK.min_RTT, RACK.fack. */
+  xmitTs = -Infinity;
+  endSeq = 0;
+  rtt = 0;
+  minRtt = Infinity;
+  private fack: number | undefined;
+  /** RFC 8985 5.2: RACK.reordering_seen. */
+  reorderingSeen = false;
+
+  get size(): number {
+    return this.segs.length;
+  }
+
+  clear(): void {
+    this.segs.length = 0;
+    this.xmitTs = -Infinity;
+    this.fack = undefined;
+  }
+
+  /** A transmission of [start, end) at `now`: new data is appended, a retransmission restamps the
+   *  segments it covers (RFC 8985 6.1). */
+  sent(start: number, end: number, now: number): void {
+    if (!lt(start, end)) return;
+    const segs = this.segs;
+    const last = segs.length ? segs[segs.length - 1] : undefined;
+    if (!last || ge(start, last.end)) {
+      if (segs.length >= MAX_LOG) segs.shift();
+      segs.push({ start, end, t: now, rtx: false, sacked: false, lost: false });
+      return;
+    }
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (le(end, s.start)) break;
+      if (le(s.end, start)) continue;
+      // A retransmission covering part of a segment (a smaller MSS now) splits it: the rest
+      // keeps its own state.
+      if (gt(start, s.start)) {
+        segs.splice(i, 0, { ...s, end: start });
+        s.start = start;
+        i++;
+      }
+      if (lt(end, s.end)) {
+        segs.splice(i + 1, 0, { ...s, start: end });
+        s.end = end;
+      }
+      s.t = now;
+      s.rtx = true;
+      s.lost = false;
+    }
+    if (gt(end, last.end)) segs.push({ start: last.end, end, t: now, rtx: false, sacked: false, lost: false });
+  }
+
+  /** RFC 8985 6.2 steps 1-3 for an ACK: everything below `una` and every segment `sacked` says
+   *  is delivered; the most recently sent of those sets RACK.xmit_ts / end_seq / rtt. */
+  onAck(una: number, sacked: (start: number, end: number) => boolean, now: number): void {
+    const segs = this.segs;
+    let drop = 0;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      const cum = le(s.end, una);
+      if (cum) drop = i + 1;
+      if (s.sacked) continue;
+      if (!cum && !sacked(s.start, s.end)) continue;
+      s.sacked = true;
+      s.lost = false;
+      const rtt = now - s.t;
+      // Step 2: a retransmitted segment ACKed sooner than min_RTT after the retransmission was
+      // delivered by the original: it says nothing about when.
+      if (s.rtx && rtt < this.minRtt) continue;
+      if (rtt >= 0 && rtt < this.minRtt) this.minRtt = rtt;
+      if (s.t > this.xmitTs || (s.t === this.xmitTs && gt(s.end, this.endSeq))) {
+        this.xmitTs = s.t;
+        this.endSeq = s.end;
+        this.rtt = Math.max(0, rtt);
+      }
+      // Step 3: a segment delivered below the highest one delivered before was reordered.
+      if (!s.rtx) {
+        if (this.fack !== undefined && lt(s.end, this.fack)) this.reorderingSeen = true;
+        else this.fack = s.end;
+      }
+    }
+    if (drop > 0) segs.splice(0, drop);
+  }
+
+  /** RFC 8985 6.2 step 5 (RACK_detect_loss): marks lost every segment sent before the
+   *  most recently delivered one by more than `reoWnd`. Returns how many are newly lost and the
+   *  time until the next one would be (0: none pending). */
+  detect(now: number, reoWnd: number): { lost: number; timeout: number } {
+    let lost = 0;
+    let timeout = 0;
+    for (const s of this.segs) {
+      if (s.sacked || s.lost) continue;
+      // RACK_sent_after(RACK.xmit_ts, RACK.end_seq, seg.xmit_ts, seg.end_seq)
+      const before = this.xmitTs > s.t || (this.xmitTs === s.t && gt(this.endSeq, s.end));
+      if (!before) continue;
+      const remaining = s.t + this.rtt + reoWnd - now;
+      if (remaining <= 0) {
+        s.lost = true;
+        lost++;
+      } else timeout = Math.max(timeout, remaining);
+    }
+    return { lost, timeout };
+  }
+
+  /** The first segment marked lost and not sent again at or after `from`, if any. */
+  nextLost(from: number): [number, number] | undefined {
+    for (const s of this.segs) {
+      if (s.lost && gt(s.end, from)) return [lt(s.start, from) ? from : s.start, s.end];
+    }
+    return undefined;
+  }
+
+  /** An RTO: every mark is off (go-back-N resends everything anyway). */
+  clearLost(): void {
+    for (const s of this.segs) s.lost = false;
+  }
+}
