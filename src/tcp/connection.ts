@@ -138,6 +138,9 @@ export class Connection implements TcpConnection {
   private bytesSinceAck = 0;
   private segsSinceAck = 0;
   private dsack: [number, number] | undefined;
+  /** Quick ACKs left (config.quickAcks); -1 until the first data arrives. */
+  private quickAcks = -1;
+  private lastDataRcvdAt = -Infinity;
 
   // RFC 5961 7: challenge ACK rate limit.
   private chalWindowStart = -Infinity;
@@ -344,7 +347,11 @@ export class Connection implements TcpConnection {
       this.lastDataSentAt = now;
       if (this.rackOn()) this.rack.sent(seg.seq, add(seg.seq, payload.length), now);
     }
+    // Linux pingpong: data sent soon after data arrived is an interactive exchange, where the
+    // ACK rides on the reply; quick-ACK mode ends.
+    if (payload.length > 0 && now - this.lastDataRcvdAt < this.config.delayedAck) this.quickAcks = 0;
     if (ackOn) {
+      if (this.quickAcks > 0) this.quickAcks--;
       this.ackNow = false;
       this.bytesSinceAck = 0;
       this.segsSinceAck = 0;
@@ -1303,11 +1310,17 @@ export class Connection implements TcpConnection {
         this.bytesSinceAck += adv;
         this.segsSinceAck++;
         this.ev({ type: 'readable' });
+        if (this.quickAcks < 0 && this.config.quickAcks) {
+          // Linux tcp_incr_quickack on the first data: RCV.WND / (2 * MSS), at least 2.
+          this.quickAcks = Math.min(this.config.quickAcks, Math.max(2, Math.floor(this.rcvWnd() / (2 * this.rcvMss))));
+        }
+        this.lastDataRcvdAt = now;
         // ACK at once when a hole was filled, else at least every second full-sized segment.
         // RFC 9293 3.8.6.3: at least every second full-sized segment; like FreeBSD we count
         // every second segment of any size. A D-SACK to report also goes out at once.
         if (
           hadHoles ||
+          this.quickAcks > 0 ||
           this.dsack !== undefined ||
           this.config.delayedAck === 0 ||
           this.segsSinceAck >= 2 ||

@@ -126,6 +126,11 @@ export interface ConnectionConfig {
   nagle: boolean;
   /** Delayed ACK timeout, ms (0 = ACK every segment at once). */
   delayedAck: number;
+  /** Linux quick-ACK mode at connection start (TCP_MAX_QUICKACKS = 16): the first data
+   *  segments are ACKed at once, as many as min(this, max(2, RCV.WND / (2 * MSS))), so the
+   *  peer's slow start is not held back by delayed ACKs; left early when the exchange turns
+   *  interactive (data sent within delayedAck of data received). Absent or 0: off. */
+  quickAcks?: number;
   congestion: 'cubic' | 'newreno';
   /** RFC 6928 initial window in segments. */
   initialWindow: number;

@@ -187,3 +187,18 @@ test('runner: lenient comparisons are reported (window, option order)', () => {
   assert.equal(r2.verdict, 'FAIL');
   assert.match(r2.message!, /unexpected options/);
 });
+
+test('runner: an outbound packet written without <...> has its options unchecked (packetdrill FLAG_OPTIONS_NOCHECK); with a list they are strict', () => {
+  // Out-of-order data draws an ACK with a SACK block; line 12 lists no options.
+  const lines = [
+    ...HANDSHAKE.slice(0, 9),
+    '+0 < . 1001:2001(1000) ack 1 win 257', // line 10
+    '+0 > . 1:1(0) ack 1', // line 11: the stack sends <nop,nop,sack 1001:2001>
+  ];
+  const r = run(lines);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+  const strict = run(replace(lines, 11, '+0 > . 1:1(0) ack 1 <>'));
+  assert.equal(strict.verdict, 'FAIL', formatResult(strict));
+  const wrong = run(replace(lines, 11, '+0 > . 1:1(0) ack 1 <nop,nop,sack 1001:1501>'));
+  assert.equal(wrong.verdict, 'FAIL', formatResult(wrong));
+});

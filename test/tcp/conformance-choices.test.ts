@@ -117,3 +117,27 @@ test('RttEstimator: rtoSlop is added to a measured RTO, not to the initial one',
   r.sample(100);
   assert.equal(r.rto, 100 + 200 + 200);
 });
+
+// ---- Linux quick-ACK mode at connection start
+
+test('ESTABLISHED (quickAcks 16): rcv first data segment -> snd ACK at once (no delayed-ACK wait)', () => {
+  const b = established({ delayedAck: 40, quickAcks: 16 });
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: 100 }), 1);
+  expectSegs(b, [{ flags: '.', seq: L + 1, ack: R + 101 }]);
+});
+
+test('ESTABLISHED (quickAcks off): rcv first data segment -> ACK delayed', () => {
+  const b = established({ delayedAck: 40 });
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: 100 }), 1);
+  expectNothing(b);
+  assert.equal(b.c.nextDeadline(), 41);
+});
+
+test('ESTABLISHED (quickAcks 16): data sent soon after data arrived (interactive) -> quick-ACK mode ends, later data ACK delayed', () => {
+  const b = established({ delayedAck: 40, quickAcks: 16 });
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: 100 }), 1);
+  b.c.send(bytes(10), 2);
+  b.sink.clear();
+  b.c.segmentArrives(seg({ seq: R + 101, ack: L + 11, flags: ACK, payload: 100 }), 100);
+  expectNothing(b);
+});

@@ -49,6 +49,7 @@ export const LINUX_BASE_PROFILE: Partial<ConnectionConfig> = {
   rtoInitial: 1000,
   rtoMin: 200,
   delayedAck: 40,
+  quickAcks: 16, // TCP_MAX_QUICKACKS
   keepAliveIdle: 7_200_000,
   keepAliveInterval: 75_000,
   keepAliveCount: 9,
