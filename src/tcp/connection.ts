@@ -1413,6 +1413,9 @@ export class Connection implements TcpConnection {
       if (lt(this.sndNxt, this.sndMax)) {
         const next = this.sb.nextStart(this.sndNxt);
         if (next !== undefined) len = Math.min(len, sub(next, this.sndNxt));
+        // A retransmission ends at the highest byte sent before: new data goes in segments of
+        // its own (as Linux), so no segment straddles SND.MAX (analysers see it as new data).
+        len = Math.min(len, sub(this.sndMax, this.sndNxt));
       }
       if (force && len === 0 && avail > 0) len = Math.min(avail, mss, Math.max(1, this.sndWnd - off));
       const fin = this.finQueued && len === avail;
