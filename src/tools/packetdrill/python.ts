@@ -45,11 +45,14 @@ const CONSTANTS: Record<string, number> = {
 };
 
 /** tcp_info fields with an exact counterpart in ConnStatus. */
-const FIELDS: Record<string, (s: ConnStatus, mss: number) => number | undefined> = {
+const FIELDS: Record<string, (s: ConnStatus, mss: number, sndMss: number) => number | undefined> = {
   tcpi_state: (s) => LINUX_STATE[s.state],
   tcpi_rto: (s) => Math.round(s.rto * 1000), // usec
   tcpi_rtt: (s) => (s.srtt === undefined ? undefined : Math.round(s.srtt * 1000)), // usec
   tcpi_advmss: (_s, mss) => mss,
+  // Linux counts cwnd in segments of the send MSS (Eff.snd.MSS); the stack counts bytes.
+  tcpi_snd_cwnd: (s, _m, sndMss) => (sndMss > 0 ? Math.floor(s.cwnd / sndMss) : undefined),
+  tcpi_snd_mss: (_s, _m, sndMss) => sndMss,
 };
 
 interface Assertion {
@@ -100,12 +103,12 @@ export function checkPython(code: string): string | null {
 }
 
 /** null when every assertion holds, else a message. */
-export function evalPython(code: string, st: ConnStatus, mss: number): string | null {
+export function evalPython(code: string, st: ConnStatus, mss: number, sndMss = 0): string | null {
   for (const s of statements(code)) {
     const a = parseAssert(s);
     if (typeof a === 'string') return a;
     const vals = a.terms.map((t) => {
-      if (t.startsWith('tcpi_')) return FIELDS[t](st, mss);
+      if (t.startsWith('tcpi_')) return FIELDS[t](st, mss, sndMss);
       if (/^TCPI?_/.test(t)) return CONSTANTS[t];
       return Number(t);
     });

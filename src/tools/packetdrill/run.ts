@@ -1138,10 +1138,14 @@ class Runner {
     const st = fd === undefined ? null : S.status(fd);
     if (!st) this.fail(ev, 'python block: no connection to read tcp_info from');
     let mss = 0;
+    let sndMss = 0;
     for (const e of this.host.connections()) {
-      if (e.local.port === st.local.port && e.remote.port === st.remote.port && e.local.addr === st.local.addr) mss = e.conn.config.mss;
+      if (e.local.port === st.local.port && e.remote.port === st.remote.port && e.local.addr === st.local.addr) {
+        mss = e.conn.config.mss;
+        sndMss = (e.conn as { sndMss?: number }).sndMss ?? 0;
+      }
     }
-    const err = evalPython(code, st, mss);
+    const err = evalPython(code, st, mss, sndMss);
     if (err) this.fail(ev, err);
   }
 
