@@ -371,8 +371,6 @@ export class HostStack {
   timeWaitReopen: boolean | 'timestamps';
   /** See HostStackOptions.dropSynFin. */
   dropSynFin: boolean;
-  /** See HostStackOptions.dropSynFin. */
-  dropSynFin: boolean;
   /** `tcp.mss` from the options: an upper bound on the MSS derived from the interface MTU. */
   private readonly mssClamp: number | undefined;
 
@@ -410,7 +408,6 @@ export class HostStack {
     this.scheduler = opts.scheduler;
     this.trace = opts.trace ?? null;
     this.timeWaitReopen = opts.timeWaitReopen ?? true;
-    this.dropSynFin = opts.dropSynFin ?? false;
     this.dropSynFin = opts.dropSynFin ?? false;
     this.limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
     // Buffers scale with the MSS (tcp/types.ts bufSegments) unless their sizes are configured.
@@ -1111,7 +1108,6 @@ export class HostStack {
     }
     // third, check for a SYN
     if (!(seg.flags & SYN)) return this.drop('tcp', 'listen-no-syn');
-    if (this.dropSynFin && seg.flags & FIN) return this.drop('tcp', 'listen-syn-fin');
     if (this.dropSynFin && seg.flags & FIN) return this.drop('tcp', 'listen-syn-fin');
     if (l.acceptQueueFull) {
       this.c.listenOverflows++;
