@@ -213,6 +213,16 @@ test('blind ICMP (RFC 5927): forged port-unreachable and fragmentation-needed er
   let applied = 0;
   for (let round = 0; round < GUESSES / 1024; round++) {
     s.pump();
+    if (round === 0) {
+      // An attacker who does know SND.UNA, while data is in flight (RFC 5927 4.1 accepts
+      // SND.UNA =< SEG.SEQ < SND.NXT): the error is applied, but the MTU it claims (68) is raised
+      // to the floor (552, Linux min_pmtu) and the hard error stays soft in ESTABLISHED.
+      const st = s.a.sockets.status(s.afd)!;
+      assert.notEqual(st.sndUna, st.sndNxt, 'data in flight');
+      const q = buildTcpPacket(A, B, { srcPort: s.aPort, dstPort: 443, seq: st.sndUna, ack: 0, flags: ACK, window: 0, urgent: 0, options: {}, payload: new Uint8Array(0) }).subarray(0, 28);
+      s.a.input('eth0', buildIcmpPacket(B, A, { type: 3, code: 4, mtu: 68, body: q }));
+      s.a.input('eth0', buildIcmpPacket(B, A, { type: 3, code: 3, body: q }));
+    }
     const before = s.a.counters().icmpIgnored;
     for (let j = 0; j < 1024; j++) {
       const seq = (off + (round * 1024 + j) * STRIDE) >>> 0;
@@ -224,12 +234,6 @@ test('blind ICMP (RFC 5927): forged port-unreachable and fragmentation-needed er
     applied += 1024 - (s.a.counters().icmpIgnored - before);
     s.sched.runFor(5);
   }
-  // An attacker who does know SND.UNA: the error is applied, but the MTU it claims (68) is
-  // raised to the floor (552, Linux min_pmtu) and the hard error stays soft in ESTABLISHED.
-  const una = s.a.sockets.status(s.afd)!.sndUna;
-  const q = buildTcpPacket(A, B, { srcPort: s.aPort, dstPort: 443, seq: una, ack: 0, flags: ACK, window: 0, urgent: 0, options: {}, payload: new Uint8Array(0) }).subarray(0, 28);
-  s.a.input('eth0', buildIcmpPacket(B, A, { type: 3, code: 4, mtu: 68, body: q }));
-  s.a.input('eth0', buildIcmpPacket(B, A, { type: 3, code: 3, body: q }));
   const r = finish(s);
   const ca = s.a.counters();
   const pmtu = s.a.pathMtu('10.0.0.2');
