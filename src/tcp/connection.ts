@@ -434,6 +434,7 @@ export class Connection implements TcpConnection {
       this.sndBuf.clear();
       this.rcvBuf.clear();
     }
+    this.releaseBuffers();
     this.setState('CLOSED', cause);
     this.ev({ type: 'closed' });
   }
@@ -443,6 +444,15 @@ export class Connection implements TcpConnection {
     for (const t of TIMER_NAMES) if (t !== 'time-wait') this.cancelTimer(t);
     // RFC 9293 3.10.7.4 eighth: start (or restart) the 2 MSL time-wait timeout.
     this.setTimer('time-wait', now + 2 * this.config.msl);
+    this.releaseBuffers();
+  }
+
+  /** TIME-WAIT and CLOSED move no more data: the rings go back (the receive ring once the user
+   *  has read what it holds; see receive()). What TIME-WAIT processing needs (sequence
+   *  variables, timestamps, timers) stays. */
+  private releaseBuffers(): void {
+    this.sndBuf.release();
+    this.rcvBuf.release();
   }
 
   // ---------------------------------------------------------------- user calls (3.10.1-3.10.6)
@@ -514,6 +524,7 @@ export class Connection implements TcpConnection {
     if (this.state === 'CLOSED' && this.rcvBuf.readable === 0) throw new TcpError('ENOTCONN', 'connection does not exist');
     const before = this.rcvWnd();
     const out = this.rcvBuf.read(max);
+    if (out && (this.state === 'TIME-WAIT' || this.state === 'CLOSED')) this.rcvBuf.release();
     if (out && isSynchronized(this.state) && !this.finReceived) {
       // Send a window update when the window at least doubles (Linux tcp_cleanup_rbuf) or opens
       // by two segments and a quarter of the buffer (FreeBSD tcp_output). candidateWindow()

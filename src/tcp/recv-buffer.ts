@@ -193,4 +193,12 @@ export class RecvBuffer {
     this.len = 0;
     this.ooo.length = 0;
   }
+
+  /** Gives the ring back when nothing is held (TIME-WAIT, CLOSED: no more data will arrive). */
+  release(): void {
+    if (this.len !== 0 || this.ooo.length !== 0) return;
+    this.head = 0;
+    this.lastSize = 0;
+    if (this.buf.length !== 0) this.buf = new Uint8Array(0);
+  }
 }

@@ -102,4 +102,12 @@ export class SendBuffer {
     this.head = 0;
     this.len = 0;
   }
+
+  /** Gives the ring back when nothing is queued (TIME-WAIT, CLOSED: no more data to send). */
+  release(): void {
+    if (this.len !== 0) return;
+    this.head = 0;
+    this.lastSize = 0;
+    if (this.buf.length !== 0) this.buf = new Uint8Array(0);
+  }
 }
