@@ -12,6 +12,10 @@ export interface LadderOptions {
   timers?: boolean;
   /** Include data read/write lines (default true). */
   data?: boolean;
+  /** Abbreviate a long ladder: keep the first `head` and last `tail` rows and, in between, only
+   *  state changes, user calls and errors; each run of rows left out becomes one line
+   *  "… N events elided<hint> …". Default: every row. */
+  abbreviate?: { head: number; tail: number; hint?: string };
 }
 
 const ANSI = {
@@ -74,15 +78,36 @@ export function formatLadder(events: TraceEvent[], opts: LadderOptions): string 
     if (first && first.type === 'state') state[side] = first.from;
   }
 
-  // Pair link events (lost/duplicated/...) with the outbound segment they happened to.
+  // Pair link events (lost/duplicated/...) with the outbound segment they happened to: the
+  // first unused matching link event after the segment and before its next retransmission.
+  // Indexed by (host, flags, seq, ack, len) so a long bulk trace pairs in linear time.
   const attached = new Map<SegmentTrace, LinkTrace[]>();
   const used = new Set<LinkTrace>();
+  const keyOf = (host: string, x: { flags?: string; seq?: number; ack?: number; len?: number }): string => `${host}|${x.flags}|${x.seq}|${x.ack}|${x.len}`;
+  const linksBy = new Map<string, number[]>();
+  const outsBy = new Map<string, number[]>();
   events.forEach((e, i) => {
-    if (e.type !== 'segment' || e.dir !== 'out' || !sideOf(e.host)) return;
-    for (let j = i + 1; j < events.length; j++) {
-      const f = events[j];
-      if (f.type === 'segment' && f.dir === 'out' && f.host === e.host && sameFields(f, e)) break; // a retransmission
-      if (f.type === 'link' && f.host === e.host && f.action !== 'delivered' && !used.has(f) && sameSegment(f, e)) {
+    let k: string;
+    let m: Map<string, number[]>;
+    if (e.type === 'link' && e.action !== 'delivered') (k = keyOf(e.host, e)), (m = linksBy);
+    else if (e.type === 'segment' && e.dir === 'out' && sideOf(e.host)) (k = keyOf(e.host, e) + '|' + e.src), (m = outsBy);
+    else return;
+    const list = m.get(k);
+    if (list) list.push(i);
+    else m.set(k, [i]);
+  });
+  for (const [k, outs] of outsBy) {
+    const links = linksBy.get(k.slice(0, k.lastIndexOf('|')));
+    if (!links) continue;
+    let li = 0;
+    for (let n = 0; n < outs.length; n++) {
+      const i = outs[n];
+      const e = events[i] as SegmentTrace;
+      const next = n + 1 < outs.length ? outs[n + 1] : Infinity; // a retransmission
+      while (li < links.length && links[li] <= i) li++;
+      for (let j = li; j < links.length && links[j] < next; j++) {
+        const f = events[links[j]] as LinkTrace;
+        if (used.has(f) || !sameSegment(f, e)) continue;
         used.add(f);
         const list = attached.get(e) ?? [];
         list.push(f);
@@ -90,7 +115,7 @@ export function formatLadder(events: TraceEvent[], opts: LadderOptions): string 
         if (f.action === 'lost') break;
       }
     }
-  });
+  }
 
   // Arrow width from the longest label.
   let arrowW = MIN_ARROW_W;
@@ -99,12 +124,16 @@ export function formatLadder(events: TraceEvent[], opts: LadderOptions): string 
   }
 
   const lines: string[] = [];
+  /** Per line: kept when the ladder is abbreviated (state changes, user calls, errors). */
+  const keep: boolean[] = [];
+  let important = false;
   const stateCell = (side: 'L' | 'R', highlight = false): string => {
     const s = state[side];
     return side === 'L' ? paint(s.padEnd(STATE_W), highlight ? 'cyan' : null, highlight) : paint(s, highlight ? 'cyan' : null, highlight);
   };
   const row = (t: number, middle: string, hl: { L?: boolean; R?: boolean } = {}): void => {
     lines.push(`${paint(fmtTime(t), 'dim')} ${stateCell('L', hl.L)} |${middle}| ${stateCell('R', hl.R)}`.trimEnd());
+    keep.push(important);
   };
   /** A note on one side of the ladder (plain text, coloured after padding). */
   const note = (t: number, side: 'L' | 'R', text: string, c: Color | null, hl: { L?: boolean; R?: boolean } = {}): void => {
@@ -145,11 +174,13 @@ export function formatLadder(events: TraceEvent[], opts: LadderOptions): string 
   const header = `${'t (ms)'.padStart(TIME_W)} ${left.padEnd(STATE_W)} ${' '.repeat(arrowW + 2)} ${right}`.trimEnd();
   lines.push(paint(header, null, true));
   lines.push(`${' '.repeat(TIME_W)} ${'-'.repeat(STATE_W)} ${' '.repeat(arrowW + 2)} ${'-'.repeat(Math.max(right.length, 6))}`);
+  keep.push(true, true);
 
   for (const e of events) {
     const side = sideOf(e.host);
     if (!side) continue;
     const other: 'L' | 'R' = side === 'L' ? 'R' : 'L';
+    important = e.type === 'state' || e.type === 'user' || e.type === 'error';
     switch (e.type) {
       case 'segment': {
         let dir: 'LR' | 'RL';
@@ -205,7 +236,31 @@ export function formatLadder(events: TraceEvent[], opts: LadderOptions): string 
         break;
     }
   }
-  return lines.join('\n') + '\n';
+  const ab = opts.abbreviate;
+  if (!ab) return lines.join('\n') + '\n';
+  return abbreviateLines(lines, keep, 2 + Math.max(0, ab.head), Math.max(0, ab.tail), ab.hint ?? '', paint) + '\n';
+}
+
+/** Lines [0, head) and the last `tail` as they are; in between only the `keep` ones, each run
+ *  of others replaced by one "… N events elided …" line (a run of one is simply printed). */
+function abbreviateLines(lines: string[], keep: boolean[], head: number, tail: number, hint: string, paint: (s: string, c: Color | null) => string): string {
+  const tailFrom = Math.max(head, lines.length - tail);
+  const out = lines.slice(0, Math.min(head, lines.length));
+  let skipped: string[] = [];
+  const flush = (): void => {
+    if (skipped.length === 1) out.push(skipped[0]);
+    else if (skipped.length > 1) out.push(paint(`${' '.repeat(TIME_W)} … ${skipped.length} events elided${hint} …`, 'dim'));
+    skipped = [];
+  };
+  for (let i = head; i < tailFrom; i++) {
+    if (keep[i]) {
+      flush();
+      out.push(lines[i]);
+    } else skipped.push(lines[i]);
+  }
+  flush();
+  for (let i = tailFrom; i < lines.length; i++) out.push(lines[i]);
+  return out.join('\n');
 }
 
 /** One JSON object per line, exactly the trace events (trailing newline when non-empty). */

@@ -112,3 +112,17 @@ test('demo --no-lab: the whole lifecycle, exit 0, demo.pcapng written', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('scenario bulk without --json: a long ladder is abbreviated (first and last 40 rows), --full prints every row', () => {
+  const short = synack(['scenario', 'bulk', '--bytes', '300000', '--seed', '2']);
+  assert.equal(short.code, 0, short.err);
+  const elided = short.out.split('\n').filter((l: string) => /… \d+ events elided \(use --full for all\) …/.test(l));
+  assert.ok(elided.length >= 1, short.out.slice(0, 2000));
+  assert.match(short.out, /LISTEN -> SYN-RECEIVED/);
+  assert.match(short.out, /TIME-WAIT -> CLOSED/);
+  const full = synack(['scenario', 'bulk', '--bytes', '300000', '--seed', '2', '--full']);
+  assert.equal(full.code, 0, full.err);
+  assert.doesNotMatch(full.out, /events elided/);
+  const n = elided.reduce((s, l) => s + Number(/… (\d+) events/.exec(l)![1]), 0);
+  assert.equal(full.out.split('\n').length, short.out.split('\n').length - elided.length + n, 'the elided counts add up to the rows --full prints');
+});

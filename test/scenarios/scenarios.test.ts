@@ -302,17 +302,13 @@ test('bulk: 1 MB (default) over 1% loss, SHA-256 verified at the receiver', () =
   assert.ok(r.events.some((e) => e.type === 'link' && e.action === 'lost'), 'the link lost packets');
 });
 
-test('bulk: 10 MB over 5% loss (seed 7) delivers every byte, hash matches, both ends CLOSED', () => {
-  const t0 = performance.now();
-  const r = runScenario('bulk', { bytes: 10_000_000, loss: 0.05, seed: 7 });
-  const ms = performance.now() - t0;
-  assert.ok(r.ok, r.summary);
-  assert.deepEqual(r.finalStates, { client: 'CLOSED', server: 'CLOSED' });
+test('bulk: 10 MB over 5% loss (seed 7) delivers every byte, hash matches, both ends CLOSED, in under a second', () => {
+  // `synack scenario bulk --bytes 10000000 --loss 0.05 --seed 7 --json`'s scenario, in process:
+  // run() asserts the one-second bound (best of up to three tries on a busy machine).
+  const r = run('bulk', { bytes: 10_000_000, loss: 0.05, seed: 7 });
   assert.ok(r.facts.some((f) => /10000000\/10000000 bytes, sha256 match/.test(f)), r.summary);
   const lost = r.events.filter((e) => e.type === 'link' && e.action === 'lost').length;
   assert.ok(lost > 100, `lost ${lost}`);
-  // "About a second" on an idle machine; a loose bound here so a busy CI box does not flake.
-  assert.ok(ms < 10_000, `10 MB bulk took ${ms.toFixed(0)} ms`);
 });
 
 test('bulk: 20 seeds, loss up to 20%, 200 KB each: all delivered and closed', () => {

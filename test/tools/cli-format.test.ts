@@ -81,3 +81,26 @@ test('formatJsonLines: one JSON object per line, round-trips', () => {
   assert.deepEqual(lines.map((l) => JSON.parse(l)), handshake);
   assert.equal(formatJsonLines([]), '');
 });
+
+test('formatLadder abbreviate: first and last rows, state changes and user calls between, one elision line per run', () => {
+  const ev: TraceEvent[] = [];
+  ev.push({ type: 'user', t: 0, host: 'client', call: 'connect', detail: '10.0.0.2:80' });
+  for (let i = 0; i < 100; i++) ev.push({ type: 'data', t: i, host: 'client', dir: 'write', bytes: i });
+  ev.push({ type: 'state', t: 100, host: 'client', from: 'ESTABLISHED', to: 'FIN-WAIT-1', cause: 'user CLOSE' });
+  for (let i = 0; i < 100; i++) ev.push({ type: 'data', t: 200 + i, host: 'client', dir: 'write', bytes: 1000 + i });
+  const full = formatLadder(ev, { left: 'client', right: 'server' });
+  const short = formatLadder(ev, { left: 'client', right: 'server', abbreviate: { head: 5, tail: 5, hint: ' (use --full for all)' } });
+  const fl = full.trimEnd().split('\n');
+  const sl = short.trimEnd().split('\n');
+  assert.equal(fl.length, 2 + 202);
+  assert.deepEqual(sl.slice(0, 7), fl.slice(0, 7), 'header and the first 5 rows as they are');
+  assert.deepEqual(sl.slice(-5), fl.slice(-5), 'the last 5 rows as they are');
+  const elided = sl.filter((l) => /… \d+ events elided \(use --full for all\) …/.test(l));
+  assert.equal(elided.length, 2, short);
+  assert.match(elided[0], /… 96 events elided/); // rows 6..101 (data 4..99) before the state change
+  assert.match(elided[1], /… 95 events elided/);
+  assert.ok(sl.some((l) => l.includes('ESTABLISHED -> FIN-WAIT-1')), 'the state change between is kept');
+  assert.equal(sl.length, 2 + 5 + 1 + 1 + 1 + 5);
+  // Short ladders are untouched.
+  assert.equal(formatLadder(ev.slice(0, 8), { left: 'client', right: 'server', abbreviate: { head: 5, tail: 5 } }), formatLadder(ev.slice(0, 8), { left: 'client', right: 'server' }));
+});

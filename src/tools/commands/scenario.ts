@@ -6,10 +6,13 @@ import type { Command } from '../args.js';
 import { formatLadder, formatJsonLines } from '../../trace/format.js';
 import { SCENARIOS, runScenario, ScenarioError, type ScenarioOptions } from '../scenarios/index.js';
 
+/** Rows kept at each end of an abbreviated ladder (a 10 MB bulk run has tens of thousands). */
+const LADDER_ENDS = 40;
+
 export const scenario: Command = {
   name: 'scenario',
   summary: 'Run a scripted two-host scenario (handshake, close, loss, RST...) and show its ladder',
-  usage: 'synack scenario <name> [--seed N] [--loss P] [--delay MS] [--bytes N] [--pcap FILE] [--json] | --list',
+  usage: 'synack scenario <name> [--seed N] [--loss P] [--delay MS] [--bytes N] [--pcap FILE] [--json] [--full] | --list',
   flags: {
     list: { type: 'boolean', description: 'list the scenarios' },
     seed: { type: 'number', description: 'random seed (ISNs, ports, link loss)', metavar: 'N' },
@@ -18,6 +21,7 @@ export const scenario: Command = {
     bytes: { type: 'number', description: 'bytes to transfer (bulk, zero-window, half-close)', metavar: 'N' },
     pcap: { type: 'string', description: "write the client's link capture (pcapng) to FILE", metavar: 'FILE' },
     json: { type: 'boolean', description: 'print the trace as JSON lines (one event per line)' },
+    full: { type: 'boolean', description: `print every row of a long ladder (default: the first and last ${LADDER_ENDS}, state changes and user calls between)` },
     color: { type: 'boolean', description: 'colour the ladder with ANSI escapes' },
   },
   async run(args) {
@@ -63,7 +67,8 @@ export const scenario: Command = {
       const color = args.bool('color');
       const info = SCENARIOS.find((s) => s.name === name)!;
       io.out(`${info.title}: ${info.description}\n\n`);
-      io.out(formatLadder(r.events, { left: 'client', right: 'server', color }));
+      const abbreviate = args.bool('full') ? undefined : { head: LADDER_ENDS, tail: LADDER_ENDS, hint: ' (use --full for all)' };
+      io.out(formatLadder(r.events, { left: 'client', right: 'server', color, abbreviate }));
       io.out('\n' + r.summary + '\n');
       if (pcap) io.out(`capture written to ${pcap}\n`);
     }
