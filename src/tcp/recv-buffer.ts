@@ -11,6 +11,26 @@ export interface SeqRange {
   stamp: number;
 }
 
+// What read() returns is carved out of slabs shared by every connection (as the send side's
+// payloads are, and as Node's Buffer pool does for small buffers): one allocation per 64 KiB of
+// small reads rather than one per read. Each result is a copy that nothing writes again; a
+// caller wanting the ArrayBuffer must use byteOffset/byteLength. A slab a caller detached
+// (transferred) has length 0 and is simply replaced.
+const READ_SLAB = 64 * 1024;
+let readSlab = new Uint8Array(0);
+let readSlabUsed = 0;
+
+function carve(n: number): Uint8Array {
+  if (n > READ_SLAB / 4) return new Uint8Array(n);
+  if (readSlabUsed + n > readSlab.length) {
+    readSlab = new Uint8Array(READ_SLAB);
+    readSlabUsed = 0;
+  }
+  const out = readSlab.subarray(readSlabUsed, readSlabUsed + n);
+  readSlabUsed += n;
+  return out;
+}
+
 export class RecvBuffer {
   private buf: Uint8Array;
   private head = 0; // index of the first unread byte
@@ -166,11 +186,11 @@ export class RecvBuffer {
     return out;
   }
 
-  /** Copies out up to `max` in-order bytes. */
+  /** Copies out up to `max` in-order bytes (small reads are views of a shared slab). */
   read(max: number): Uint8Array | null {
     const n = Math.min(max, this.len);
     if (n <= 0) return null;
-    const out = new Uint8Array(n);
+    const out = carve(n);
     const cap = this.buf.length;
     const first = Math.min(n, cap - this.head);
     out.set(this.buf.subarray(this.head, this.head + first), 0);
