@@ -118,7 +118,11 @@ export class Connection implements TcpConnection {
   private undoSsthresh = 0;
   /** RFC 8985 RACK-TLP (config.rack, with SACK): the segment log, the retransmit-timer
    *  deadlines that are a reordering timer or a probe timeout, and the probe in flight. */
-  private readonly rack = new Rack();
+  private rackLog: Rack | undefined;
+  /** Made on first use: most connections never turn RACK on. */
+  private get rack(): Rack {
+    return (this.rackLog ??= new Rack());
+  }
   private reoDeadline = -1;
   private tlpDeadline = -1;
   private tlpEnd: number | undefined;
@@ -148,7 +152,15 @@ export class Connection implements TcpConnection {
   /** Linux tcp_invalid_ratelimit: when the last ACK answering an unacceptable segment went. */
   private invalidAckAt = -Infinity;
 
-  private readonly deadlines = new Map<TimerName, number>();
+  /** Each timer's deadline (Infinity: not armed). A plain record, not a Map: a third of the size. */
+  private readonly deadlines: Record<TimerName, number> = {
+    retransmit: Infinity,
+    persist: Infinity,
+    keepalive: Infinity,
+    'time-wait': Infinity,
+    'delayed-ack': Infinity,
+    'user-timeout': Infinity,
+  };
 
   constructor(init: ConnectionInit) {
     // Buffers scale with the MSS unless the user sized them (ConnectionConfig.bufSegments).
@@ -173,7 +185,6 @@ export class Connection implements TcpConnection {
     this.rcvBuf = new RecvBuffer(c.rcvBuf, 32, 1 << shift);
     this.rtt = new RttEstimator(c.rtoMin, c.rtoMax, c.rtoInitial, c.rtoSlop ?? 0);
     this.cc = makeCongestionControl(c.congestion, this.sndMss, c.initialWindow);
-    for (const t of TIMER_NAMES) this.deadlines.set(t, Infinity);
     void init.now;
   }
 
@@ -234,19 +245,19 @@ export class Connection implements TcpConnection {
   }
 
   private setTimer(t: TimerName, deadline: number): void {
-    if (this.deadlines.get(t) === deadline) return;
-    this.deadlines.set(t, deadline);
+    if (this.deadlines[t] === deadline) return;
+    this.deadlines[t] = deadline;
     this.ev({ type: 'timer', timer: t, action: 'set', deadline });
   }
 
   private cancelTimer(t: TimerName): void {
-    if (this.deadlines.get(t) === Infinity) return;
-    this.deadlines.set(t, Infinity);
+    if (this.deadlines[t] === Infinity) return;
+    this.deadlines[t] = Infinity;
     this.ev({ type: 'timer', timer: t, action: 'cancel' });
   }
 
   private armed(t: TimerName): boolean {
-    return this.deadlines.get(t) !== Infinity;
+    return this.deadlines[t] !== Infinity;
   }
 
   private cancelAllTimers(): void {
@@ -255,7 +266,7 @@ export class Connection implements TcpConnection {
 
   nextDeadline(): number {
     let d = Infinity;
-    for (const v of this.deadlines.values()) if (v < d) d = v;
+    for (const t of TIMER_NAMES) if (this.deadlines[t] < d) d = this.deadlines[t];
     return d;
   }
 
@@ -1564,7 +1575,7 @@ export class Connection implements TcpConnection {
     if (timeout > 0) {
       // RFC 8985 6.3: the reordering timer.
       const d = now + timeout;
-      const cur = this.deadlines.get('retransmit')!;
+      const cur = this.deadlines.retransmit;
       if (d < cur || cur === this.tlpDeadline) {
         this.reoDeadline = d;
         this.setTimer('retransmit', d);
@@ -1601,7 +1612,7 @@ export class Connection implements TcpConnection {
     if (lost > 0) this.rackRecovery(now);
     if (this.inRecovery) this.sackRecoverySend(now);
     if (gt(this.sndMax, this.sndUna)) this.setTimer('retransmit', now + this.rtt.rto);
-    if (timeout > 0 && now + timeout < this.deadlines.get('retransmit')!) {
+    if (timeout > 0 && now + timeout < this.deadlines.retransmit) {
       this.reoDeadline = now + timeout;
       this.setTimer('retransmit', this.reoDeadline);
     }
@@ -1613,7 +1624,7 @@ export class Connection implements TcpConnection {
     if (s !== 'ESTABLISHED' && s !== 'CLOSE-WAIT' && s !== 'FIN-WAIT-1' && s !== 'LAST-ACK' && s !== 'CLOSING') return;
     const srtt = this.rtt.srtt;
     if (this.inRecovery || this.tlpEnd !== undefined || srtt === undefined || this.retransmits > 0) return;
-    const cur = this.deadlines.get('retransmit')!;
+    const cur = this.deadlines.retransmit;
     if (cur === this.reoDeadline || cur === this.tlpDeadline || cur === Infinity) return;
     // PTO = 2*SRTT, plus the worst-case delayed ACK when one segment is in flight.
     // Like Linux, at least 10 ms (a PTO of 0 would probe before any ACK could come back).
@@ -1658,9 +1669,9 @@ export class Connection implements TcpConnection {
 
   onTimer(now: number): void {
     for (const t of TIMER_NAMES) {
-      const d = this.deadlines.get(t)!;
+      const d = this.deadlines[t];
       if (d > now) continue;
-      this.deadlines.set(t, Infinity);
+      this.deadlines[t] = Infinity;
       this.ev({ type: 'timer', timer: t, action: 'fire', deadline: d });
       this.firedAt = d;
       this.fire(t, now);
@@ -1698,7 +1709,7 @@ export class Connection implements TcpConnection {
   private onRetransmitTimeout(now: number): void {
     if (this.rackOn() && this.firedAt === this.reoDeadline) return this.onReoTimeout(now);
     if (this.rackOn() && this.firedAt === this.tlpDeadline) return this.onProbeTimeout(now);
-    this.rack.clearLost();
+    this.rackLog?.clearLost();
     this.tlpEnd = undefined;
     const s = this.state;
     if (s === 'SYN-SENT' || s === 'SYN-RECEIVED' || this.sndUna === this.iss) {

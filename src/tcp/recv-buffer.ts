@@ -17,6 +17,9 @@ export interface SeqRange {
 // caller wanting the ArrayBuffer must use byteOffset/byteLength. A slab a caller detached
 // (transferred) has length 0 and is simply replaced.
 const READ_SLAB = 64 * 1024;
+/** The ring of every buffer holding none: one shared empty array (never written: grow() replaces
+ *  it before the first byte goes in), not an ArrayBuffer per idle connection. */
+const NO_RING = new Uint8Array(0);
 let readSlab = new Uint8Array(0);
 let readSlabUsed = 0;
 
@@ -52,7 +55,7 @@ export class RecvBuffer {
     this.slack = slack;
     this.limit = Math.max(1, cap + slack);
     // Allocated on first use and doubled as data comes: idle connections stay cheap.
-    this.buf = new Uint8Array(0);
+    this.buf = NO_RING;
   }
 
   /** The most the ring may grow to (capacity plus slack). */
@@ -202,7 +205,7 @@ export class RecvBuffer {
       // Drained: an idle connection gives a big ring back (it is allocated again on demand).
       if (cap > 64 * 1024) {
         this.lastSize = cap;
-        this.buf = new Uint8Array(0);
+        this.buf = NO_RING;
       }
     }
     return out;
@@ -219,6 +222,6 @@ export class RecvBuffer {
     if (this.len !== 0 || this.ooo.length !== 0) return;
     this.head = 0;
     this.lastSize = 0;
-    if (this.buf.length !== 0) this.buf = new Uint8Array(0);
+    if (this.buf.length !== 0) this.buf = NO_RING;
   }
 }

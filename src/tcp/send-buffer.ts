@@ -6,6 +6,9 @@ const SLAB = 64 * 1024;
 /** The ring is allocated on first use, at least this big, and doubles as data comes (thousands
  *  of idle connections must not each hold a full-sized buffer). */
 const INITIAL = 2048;
+/** The ring of every buffer holding none: one shared empty array (never written: grow() replaces
+ *  it before the first byte goes in), not an ArrayBuffer per idle connection. */
+const NO_RING = new Uint8Array(0);
 
 // Segment payloads are carved out of slabs shared by every connection: one allocation per
 // 64 KiB rather than one per segment. A payload is never written again once handed out, so it
@@ -32,7 +35,7 @@ export class SendBuffer {
   private len = 0;
 
   constructor(readonly capacity: number) {
-    this.buf = new Uint8Array(0);
+    this.buf = NO_RING;
   }
 
   /** Makes the ring hold at least `n` bytes (linearizing it from head). */
@@ -93,7 +96,7 @@ export class SendBuffer {
       // Drained: an idle connection gives a big ring back (it is allocated again on demand).
       if (this.buf.length > 64 * 1024) {
         this.lastSize = this.buf.length;
-        this.buf = new Uint8Array(0);
+        this.buf = NO_RING;
       }
     }
   }
@@ -108,6 +111,6 @@ export class SendBuffer {
     if (this.len !== 0) return;
     this.head = 0;
     this.lastSize = 0;
-    if (this.buf.length !== 0) this.buf = new Uint8Array(0);
+    if (this.buf.length !== 0) this.buf = NO_RING;
   }
 }
