@@ -2,6 +2,7 @@
 // in-order bytes the user has not read yet, followed by room for the rest of the window. Out-of-
 // order bytes are written straight into their place in the ring and remembered as sequence
 // ranges (a bounded list), so reassembly never copies twice: bytes go in once and out once.
+import { carve, NO_RING } from './slab.js';
 import { add, gt, ge, le, lt, sub } from './seq.js';
 
 export interface SeqRange {
@@ -11,28 +12,8 @@ export interface SeqRange {
   stamp: number;
 }
 
-// What read() returns is carved out of slabs shared by every connection (as the send side's
-// payloads are, and as Node's Buffer pool does for small buffers): one allocation per 64 KiB of
-// small reads rather than one per read. Each result is a copy that nothing writes again; a
-// caller wanting the ArrayBuffer must use byteOffset/byteLength. A slab a caller detached
-// (transferred) has length 0 and is simply replaced.
-const READ_SLAB = 64 * 1024;
-/** The ring of every buffer holding none: one shared empty array (never written: grow() replaces
- *  it before the first byte goes in), not an ArrayBuffer per idle connection. */
-const NO_RING = new Uint8Array(0);
-let readSlab = new Uint8Array(0);
-let readSlabUsed = 0;
-
-function carve(n: number): Uint8Array {
-  if (n > READ_SLAB / 4) return new Uint8Array(n);
-  if (readSlabUsed + n > readSlab.length) {
-    readSlab = new Uint8Array(READ_SLAB);
-    readSlabUsed = 0;
-  }
-  const out = readSlab.subarray(readSlabUsed, readSlabUsed + n);
-  readSlabUsed += n;
-  return out;
-}
+// What read() returns is carved out of the slabs shared with the send side (tcp/slab.ts): a copy
+// that nothing writes again.
 
 export class RecvBuffer {
   private buf: Uint8Array;

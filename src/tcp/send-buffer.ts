@@ -2,30 +2,11 @@
 // both in flight and not yet sent. Data is copied in once (write) and copied out once per
 // transmission (read), always with TypedArray.set, never byte by byte.
 
-const SLAB = 64 * 1024;
 /** The ring is allocated on first use, at least this big, and doubles as data comes (thousands
  *  of idle connections must not each hold a full-sized buffer). */
 const INITIAL = 2048;
-/** The ring of every buffer holding none: one shared empty array (never written: grow() replaces
- *  it before the first byte goes in), not an ArrayBuffer per idle connection. */
-const NO_RING = new Uint8Array(0);
-
-// Segment payloads are carved out of slabs shared by every connection: one allocation per
-// 64 KiB rather than one per segment. A payload is never written again once handed out, so it
-// may be kept (queued on a link, recorded) for as long as anyone likes.
-let slab = new Uint8Array(0);
-let slabUsed = 0;
-
-function alloc(n: number): Uint8Array {
-  if (n > SLAB / 4) return new Uint8Array(n);
-  if (slabUsed + n > slab.length) {
-    slab = new Uint8Array(SLAB);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, slabUsed + n);
-  slabUsed += n;
-  return out;
-}
+// Segment payloads are carved out of slabs shared by every connection (tcp/slab.ts).
+import { carve, NO_RING } from './slab.js';
 
 export class SendBuffer {
   private buf: Uint8Array;
@@ -76,7 +57,7 @@ export class SendBuffer {
   /** A fresh copy of `n` bytes starting `offset` bytes after SND.UNA. */
   read(offset: number, n: number): Uint8Array {
     if (n === 0) return new Uint8Array(0);
-    const out = alloc(n);
+    const out = carve(n);
     const cap = this.buf.length;
     const start = (this.head + offset) % cap;
     const first = Math.min(n, cap - start);
