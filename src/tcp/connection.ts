@@ -880,6 +880,7 @@ export class Connection implements TcpConnection {
       if (this.sackOk && seg.payload.length > 0 && le(add(seg.seq, seg.payload.length), this.rcvNxt)) {
         this.dsack = [seg.seq, add(seg.seq, seg.payload.length)];
       }
+      if (this.oldDuplicateAck(seg, segLen, now)) return;
       this.ackInvalid(seg, now);
       return this.drop('out of window');
     }
@@ -974,6 +975,34 @@ export class Connection implements TcpConnection {
     if (this.state === 'FIN-WAIT-1' && this.ourFinAcked()) this.setState('FIN-WAIT-2', 'rcv ACK of FIN');
   }
 
+  /** RFC 9293 Appendix A.2: the sequence check alone can keep an ACK field from ever being
+   *  processed (draft-gont-tcpm-tcp-seq-validation: simultaneous close, lost ACKs with data
+   *  flowing both ways), and "implementers should consider" a mitigation. Ours is BSD's
+   *  (tcp_input's duplicate trimming): a segment lying wholly left of RCV.NXT has its text and
+   *  FIN trimmed off as duplicates, and its ACK field still goes through the fifth check.
+   *  Bounded like RFC 5961 5.2 bounds ACKs: only a segment at most one maximum receive window
+   *  (two receive buffers) behind RCV.NXT, with ACK set and no SYN, in a synchronized state; it
+   *  never counts as a duplicate ACK and its window is too old to take (SND.WL1 rule).
+   *  Returns true when the segment was consumed (the connection may be gone); the caller
+   *  otherwise answers it with an ACK as 3.10.7.4 first says. */
+  private oldDuplicateAck(seg: Segment, segLen: number, now: number): boolean {
+    if (!(seg.flags & ACK) || seg.flags & SYN || this.state === 'SYN-RECEIVED' || this.sndUna === this.iss) return false;
+    const behind = sub(this.rcvNxt, seg.seq);
+    if (behind <= 0 || behind > 2 * Math.max(this.config.rcvBuf, 65535)) return false;
+    if (gt(add(seg.seq, segLen), this.rcvNxt)) return false;
+    // RFC 5961 5.2 applies as to any ACK: out of range, a challenge ACK answers it.
+    if (this.config.rfc5961 && (lt(seg.ack, sub(this.sndUna, this.maxSndWnd) >>> 0) || gt(seg.ack, this.sndMax))) {
+      this.challengeAck(now);
+      this.drop('ack out of range');
+      return true;
+    }
+    if (!this.processAck({ ...seg, flags: seg.flags & ~FIN }, now, true)) return true;
+    if (this.state === 'CLOSED') return true;
+    this.ackInvalid(seg, now);
+    this.drop('old duplicate');
+    return true;
+  }
+
   /** Linux tcp_disordered_ack: a pure ACK overtaken by a later one is not an old duplicate for
    *  PAWS; it changes nothing, so let it through instead of answering it. */
   private disorderedAck(seg: Segment): boolean {
@@ -1031,7 +1060,7 @@ export class Connection implements TcpConnection {
 
   /** RFC 9293 3.10.7.4 fifth step for the synchronized states. Returns false when the
    *  segment was dropped or the connection is gone. */
-  private processAck(seg: Segment, now: number): boolean {
+  private processAck(seg: Segment, now: number, oldDuplicate = false): boolean {
     const ack = seg.ack;
     // RFC 9293 3.8.6.1: while the peer answers with a zero window, our retransmissions are
     // window probes, and the connection MUST NOT be closed: the peer is alive.
@@ -1050,6 +1079,7 @@ export class Connection implements TcpConnection {
     if (gt(ack, this.sndUna)) {
       this.onNewAck(seg, now);
     } else if (
+      !oldDuplicate &&
       ack === this.sndUna &&
       gt(this.sndMax, this.sndUna) &&
       ((seg.payload.length === 0 && !(seg.flags & (SYN | FIN)) && !windowChanged && segWnd > 0) || newlySacked > 0)

@@ -141,3 +141,61 @@ test('ESTABLISHED (quickAcks 16): data sent soon after data arrived (interactive
   b.c.segmentArrives(seg({ seq: R + 101, ack: L + 11, flags: ACK, payload: 100 }), 100);
   expectNothing(b);
 });
+
+// ---- RFC 9293 Appendix A.2: the ACK field of an old duplicate is processed (BSD's trimming)
+
+test('LAST-ACK: rcv ACK of our FIN on a segment left of RCV.NXT (old duplicate) -> CLOSED, nothing sent', () => {
+  const b = established();
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: FIN | ACK }), 1);
+  b.c.close(2);
+  expectState(b, 'LAST-ACK');
+  b.sink.clear();
+  // The peer's FIN took R+1; this ACK reuses R+1, one left of RCV.NXT.
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 2, flags: ACK }), 3);
+  expectState(b, 'CLOSED');
+  expectNothing(b);
+});
+
+test('ESTABLISHED: rcv retransmitted old data whose ACK covers new data -> SND.UNA advances, text not delivered twice, snd ACK', () => {
+  const b = established();
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: 100 }), 1);
+  assert.equal(b.c.send(bytes(300), 2), 300);
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: 100 }), 3); // our ACK was lost
+  b.sink.clear();
+  // Retransmitted again, now carrying an ACK of our 300 bytes.
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 301, flags: ACK, payload: 100 }), 4);
+  assert.equal(b.c.status().sndUna, L + 301);
+  assert.equal(b.c.readableBytes, 100);
+  const out = b.sink.segs;
+  assert.equal(out.at(-1)?.ack, R + 101);
+  assert.deepEqual(b.sink.drops(), ['old duplicate']);
+});
+
+test('ESTABLISHED: rcv pure ACK left of RCV.NXT with SEG.ACK = SND.UNA and data in flight -> not a duplicate ACK', () => {
+  const b = established();
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: 100 }), 1);
+  b.c.send(bytes(5000), 2);
+  b.sink.clear();
+  for (let i = 0; i < 3; i++) b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK }), 3 + i);
+  // Three of them would be a fast retransmit if they counted; only ACKs go out.
+  for (const s of b.sink.segs) assert.equal(s.payload.length, 0);
+});
+
+test('ESTABLISHED: rcv ACK of new data on a segment more than two buffers left of RCV.NXT -> not processed, snd ACK', () => {
+  const b = established({ rcvBuf: 65536 });
+  b.c.send(bytes(300), 1);
+  b.sink.clear();
+  b.c.segmentArrives(seg({ seq: R + 1 - 200000, ack: L + 301, flags: ACK }), 2);
+  assert.equal(b.c.status().sndUna, L + 1);
+  assert.deepEqual(b.sink.drops(), ['out of window']);
+});
+
+test('ESTABLISHED (RFC 5961): rcv old duplicate acking data never sent -> challenge ACK, SND.UNA unchanged', () => {
+  const b = established({ rfc5961: true });
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK, payload: 10 }), 1);
+  b.sink.clear();
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 5000, flags: ACK }), 2);
+  expectSegs(b, [{ flags: '.', seq: L + 1, ack: R + 11 }]);
+  assert.equal(b.c.status().sndUna, L + 1);
+  assert.deepEqual(b.sink.drops(), ['ack out of range']);
+});
