@@ -122,7 +122,17 @@ export interface HostStackOptions {
    *  (FreeBSD net.inet.tcp.drop_synfin=1). Default false: RFC 9293 3.10.7.2/3.10.7.3 process it
    *  as a SYN whose FIN follows. Synchronized states process SYN+FIN per state either way. */
   dropSynFin?: boolean;
+  /** Which ICMP errors abort a connection that is still opening (SYN-SENT, SYN-RECEIVED); the
+   *  others are remembered and reported if the connection times out (RFC 1122 4.2.3.9).
+   *  'rfc1122' (default): the hard errors (destination unreachable: protocol, port, and the
+   *  administrative and unknown-destination codes). 'bsd': FreeBSD's net.inet.tcp.icmp_may_rst=1:
+   *  protocol and port unreachable, administratively prohibited, and time exceeded in transit.
+   *  'rfc5461': every error, as Linux does (RFC 5461, "non-standard, but widely implemented"):
+   *  connect() fails at once instead of after the SYN retries. 'never': FreeBSD icmp_may_rst=0. */
+  icmpAbortsOpen?: IcmpAbortPolicy;
 }
+
+export type IcmpAbortPolicy = 'rfc1122' | 'bsd' | 'rfc5461' | 'never';
 
 export interface InterfaceOptions {
   name: string;
@@ -353,6 +363,27 @@ function icmpV6Error(type: number, code: number): { code: TcpErrorCode; hard: bo
   }
 }
 
+/** Whether an ICMP error aborts a connection still opening, under HostStackOptions.icmpAbortsOpen. */
+function abortsOpen(policy: IcmpAbortPolicy, v4: boolean, type: number, code: number, hard: boolean): boolean {
+  switch (policy) {
+    case 'rfc1122':
+      return hard;
+    case 'rfc5461':
+      return true;
+    case 'never':
+      return false;
+    case 'bsd':
+      // FreeBSD tcp_ctlinput: ECONNREFUSED (protocol/port unreachable, administratively
+      // prohibited) and time exceeded in transit (code 0) go to tcp_drop_syn_sent.
+      if (v4) {
+        if (type === ICMP_TIME_EXCEEDED) return code === 0;
+        return type === ICMP_DEST_UNREACHABLE && [2, 3, 9, 10, 13].includes(code);
+      }
+      if (type === ICMPV6_TIME_EXCEEDED) return code === 0;
+      return type === ICMPV6_DEST_UNREACHABLE && (code === 1 || code === 4);
+  }
+}
+
 const IPV4_MIN_MTU = 552; // Linux min_pmtu; RFC 1191 allows 68 but tiny MTUs are an attack vector
 const IPV6_MIN_MTU = 1280; // RFC 8200 5
 const PMTU_CACHE_MAX = 4096;
@@ -371,6 +402,8 @@ export class HostStack {
   timeWaitReopen: boolean | 'timestamps';
   /** See HostStackOptions.dropSynFin. */
   dropSynFin: boolean;
+  /** See HostStackOptions.icmpAbortsOpen. */
+  icmpAbortsOpen: IcmpAbortPolicy;
   /** `tcp.mss` from the options: an upper bound on the MSS derived from the interface MTU. */
   private readonly mssClamp: number | undefined;
 
@@ -409,6 +442,7 @@ export class HostStack {
     this.trace = opts.trace ?? null;
     this.timeWaitReopen = opts.timeWaitReopen ?? true;
     this.dropSynFin = opts.dropSynFin ?? false;
+    this.icmpAbortsOpen = opts.icmpAbortsOpen ?? 'rfc1122';
     this.limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
     // Buffers scale with the MSS (tcp/types.ts bufSegments) unless their sizes are configured.
     const sized = opts.tcp?.rcvBuf !== undefined || opts.tcp?.sndBuf !== undefined;
@@ -1212,7 +1246,7 @@ export class HostStack {
       this.routeGen++; // cached routes pick up the new path MTU
       e.conn.pathMtu(newMtu, now);
     } else if (err) {
-      e.conn.icmpError(err.code, err.hard, now);
+      e.conn.icmpError(err.code, abortsOpen(this.icmpAbortsOpen, v4, m.type, m.code, err.hard), now);
     }
     this.touch(e);
   }

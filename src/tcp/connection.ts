@@ -624,8 +624,9 @@ export class Connection implements TcpConnection {
 
   icmpError(code: TcpErrorCode, hard: boolean, now: number): void {
     void now;
-    // RFC 5461 / RFC 1122 4.2.3.9: hard errors abort a connection that is still opening;
-    // otherwise the error is remembered and reported if the connection later times out.
+    // RFC 1122 4.2.3.9: hard errors abort a connection that is still opening (which errors
+    // count as hard is the host's policy: HostStackOptions.icmpAbortsOpen, RFC 5461); otherwise
+    // the error is remembered and reported if the connection later times out.
     if (hard && (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED')) {
       if (this.state === 'SYN-RECEIVED' && this.passive) {
         this.resetToListen('icmp error');

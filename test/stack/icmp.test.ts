@@ -5,7 +5,7 @@ import { raw } from './raw.js';
 import { connectNb, throwsErrno } from './helpers.js';
 import { ACK, SYN } from '../../src/wire/types.js';
 import { buildIcmpPacket, type Packet } from '../../src/wire/packet.js';
-import { quoteOf, ICMP_DEST_UNREACHABLE, ICMP_UNREACH, ICMPV6_PACKET_TOO_BIG, ICMPV6_DEST_UNREACHABLE, ICMPV6_UNREACH } from '../../src/wire/icmp.js';
+import { quoteOf, ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, ICMP_UNREACH, ICMPV6_PACKET_TOO_BIG, ICMPV6_DEST_UNREACHABLE, ICMPV6_UNREACH } from '../../src/wire/icmp.js';
 import { parseAddr } from '../../src/wire/addr.js';
 import type { Connection } from '../../src/tcp/connection.js';
 
@@ -164,4 +164,45 @@ test('SYN-SENT: ICMP port unreachable quoting SND.NXT (ISS+1) or ISS-1 -> ignore
   assert.equal(r.host.connectionTable()[0].state, 'SYN-SENT');
   r.injectBytes(icmpFor(syn, ICMP_DEST_UNREACHABLE, ICMP_UNREACH.port, undefined, iss));
   throwsErrno(() => s.connect(fd, { addr: '192.168.0.2', port: 80 }), 'ECONNREFUSED');
+});
+
+// ---- HostStackOptions.icmpAbortsOpen: which ICMP errors end a connection still opening
+
+function synSentWith(policy: 'rfc1122' | 'bsd' | 'rfc5461' | 'never') {
+  const r = raw({ icmpAbortsOpen: policy });
+  const s = r.host.sockets;
+  const fd = s.socket(4);
+  connectNb(r.host, fd, '192.168.0.2', 80);
+  const [syn] = r.take();
+  return { r, s, fd, syn };
+}
+
+test('SYN-SENT (icmpAbortsOpen rfc1122, default): rcv ICMP time exceeded -> stays SYN-SENT, SO_ERROR 0; host unreachable likewise', () => {
+  const { r, s, fd, syn } = synSentWith('rfc1122');
+  r.injectBytes(icmpFor(syn, ICMP_TIME_EXCEEDED, 0));
+  r.injectBytes(icmpFor(syn, ICMP_DEST_UNREACHABLE, ICMP_UNREACH.host));
+  assert.equal(s.getsockopt(fd, 'SO_ERROR'), 0);
+  assert.equal(r.host.connectionTable()[0].state, 'SYN-SENT');
+});
+
+test('SYN-SENT (icmpAbortsOpen bsd): rcv ICMP time exceeded in transit -> CLOSED, EHOSTUNREACH; host unreachable first is only recorded', () => {
+  const { r, s, fd, syn } = synSentWith('bsd');
+  r.injectBytes(icmpFor(syn, ICMP_DEST_UNREACHABLE, ICMP_UNREACH.host));
+  assert.equal(r.host.connectionTable()[0].state, 'SYN-SENT');
+  r.injectBytes(icmpFor(syn, ICMP_TIME_EXCEEDED, 0));
+  assert.equal(s.getsockopt(fd, 'SO_ERROR'), 113); // EHOSTUNREACH (Linux errno number)
+  assert.equal(r.host.connectionTable().length, 0);
+});
+
+test('SYN-SENT (icmpAbortsOpen rfc5461): rcv ICMP host unreachable -> CLOSED, EHOSTUNREACH at once', () => {
+  const { r, s, fd, syn } = synSentWith('rfc5461');
+  r.injectBytes(icmpFor(syn, ICMP_DEST_UNREACHABLE, ICMP_UNREACH.host));
+  throwsErrno(() => s.connect(fd, { addr: '192.168.0.2', port: 80 }), 'EHOSTUNREACH');
+});
+
+test('SYN-SENT (icmpAbortsOpen never): rcv ICMP port unreachable -> stays SYN-SENT, SO_ERROR 0', () => {
+  const { r, s, fd, syn } = synSentWith('never');
+  r.injectBytes(icmpFor(syn, ICMP_DEST_UNREACHABLE, ICMP_UNREACH.port));
+  assert.equal(s.getsockopt(fd, 'SO_ERROR'), 0);
+  assert.equal(r.host.connectionTable()[0].state, 'SYN-SENT');
 });

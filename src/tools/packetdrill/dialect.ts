@@ -4,6 +4,7 @@
 // option, ignored because it cannot change what the script observes (documented below and in
 // docs/conformance.md), or makes the script UNSUPPORTED.
 import type { ConnectionConfig } from '../../tcp/types.js';
+import type { IcmpAbortPolicy } from '../../stack/host.js';
 
 export type Dialect = 'freebsd' | 'linux' | 'plain';
 
@@ -23,6 +24,9 @@ export interface Profile {
   insecureSyn?: boolean;
   /** net.inet.tcp.drop_synfin (HostStack dropSynFin). */
   dropSynFin?: boolean;
+  /** net.inet.tcp.icmp_may_rst (HostStack icmpAbortsOpen: 1 = 'bsd', 0 = 'never'); Linux
+   *  profile: 'rfc5461'. */
+  icmpAbortsOpen?: IcmpAbortPolicy;
 }
 
 /** FreeBSD defaults the scripts rely on without setting them (FreeBSD 13 sysctl defaults). */
@@ -139,8 +143,11 @@ const FREEBSD_SYSCTLS: Record<string, SysctlRule> = {
     if (v !== '0' && v !== '1') throw new Unsupported(`sysctl ${n}=${v} is not understood`);
     p.dropSynFin = v === '1';
   },
-  // ICMP may reset SYN-SENT connections: 1 is the RFC 5461 behaviour the stack implements.
-  'net.inet.tcp.icmp_may_rst': onlyAt('1'),
+  // Which ICMP errors may abort a SYN-SENT connection (HostStack icmpAbortsOpen).
+  'net.inet.tcp.icmp_may_rst': (p, v, n) => {
+    if (v !== '0' && v !== '1') throw new Unsupported(`sysctl ${n}=${v} is not understood`);
+    p.icmpAbortsOpen = v === '1' ? 'bsd' : 'never';
+  },
   'net.inet.tcp.udp_tunneling_port': onlyAt('0'),
   'net.inet.tcp.udp_tunneling_overhead': harmless,
 };

@@ -391,6 +391,9 @@ class Runner {
     this.dialect = detectDialect(script);
     this.profile = {
       config: { ...(this.dialect === 'freebsd' ? FREEBSD_PROFILE : this.dialect === 'linux' ? LINUX_BASE_PROFILE : {}), ...(opts.tcp ?? {}) },
+      // FreeBSD's icmp_may_rst defaults to 1; Linux aborts a connection still opening on any
+      // ICMP error (tcp_v4_err, RFC 5461).
+      icmpAbortsOpen: this.dialect === 'freebsd' ? 'bsd' : this.dialect === 'linux' ? 'rfc5461' : undefined,
     };
     const mtu = typeof o.mtu === 'string' ? Number(o.mtu) : 1500;
     const port: LinkPort = {
@@ -435,6 +438,7 @@ class Runner {
     const cfg = effectiveConfig(this.profile);
     Object.assign(this.host.tcpDefaults, cfg);
     this.host.dropSynFin = this.profile.dropSynFin ?? false;
+    this.host.icmpAbortsOpen = this.profile.icmpAbortsOpen ?? 'rfc1122';
   }
 
   /** Runs stack timers up to `t`, completing blocking calls as they become ready. */
