@@ -6,6 +6,37 @@ import { Cubic } from './cubic.js';
 
 export type LossKind = 'rto' | 'fast';
 
+/** How much of cwnd the sender has been using (Linux tcp_cwnd_validate), for RFC 9438 5.8 /
+ *  RFC 7661: `limited`, the last transmission stopped because cwnd was full; `maxFlight`, the
+ *  most bytes in flight since the window that was in flight then was acknowledged. */
+export interface CwndUsage {
+  limited: boolean;
+  maxFlight: number;
+}
+
+/** Options shared by the algorithms (ConnectionConfig carries them). */
+export interface CcOptions {
+  /** RFC 3465 2.2 L, in SMSS: the most one ACK grows cwnd by in slow start. Absent = 2;
+   *  Infinity = every byte acknowledged (Linux tcp_slow_start). */
+  abcLimit?: number;
+  /** RFC 5681 4.1 restart window after an idle period longer than the RTO. Absent = on. */
+  restartAfterIdle?: boolean;
+}
+
+/** RFC 9438 5.8, RFC 7661 4.3 (as Linux tcp_is_cwnd_limited): cwnd grows only while the sender
+ *  uses it. In slow start a flow counts as cwnd-limited while cwnd < 2 * the most it had in
+ *  flight, so cwnd still reaches twice what one window carried. No usage given: always grow. */
+export function isCwndLimited(cwnd: number, ssthresh: number, usage: CwndUsage | undefined): boolean {
+  if (usage === undefined || usage.limited) return true;
+  return cwnd < ssthresh && cwnd < 2 * usage.maxFlight;
+}
+
+/** RFC 3465 2.2: slow start adds min(acked, L*SMSS); L absent (or not positive) = 2. */
+export function slowStartIncrease(acked: number, mss: number, abcLimit: number | undefined): number {
+  const l = abcLimit !== undefined && abcLimit > 0 ? abcLimit : 2;
+  return Math.min(acked, l * mss);
+}
+
 export interface CongestionControl {
   readonly name: string;
   /** Congestion window, bytes. */
@@ -13,8 +44,9 @@ export interface CongestionControl {
   /** Slow-start threshold, bytes. */
   readonly ssthresh: number;
   /** New data acknowledged outside recovery (`acked` bytes); `rtt` (ms): the smoothed RTT,
-   *  when one has been measured (RFC 9438 4.2 needs it for W_cubic(t + RTT)). */
-  onAck(acked: number, now: number, rtt?: number): void;
+   *  when one has been measured (RFC 9438 4.2 needs it for W_cubic(t + RTT)); `usage`: how much
+   *  of cwnd was used (absent: cwnd grows as if it were full). */
+  onAck(acked: number, now: number, rtt?: number, usage?: CwndUsage): void;
   /** A duplicate ACK while in fast recovery (RFC 5681 3.2 step 4: inflate). */
   onDupAck(): void;
   /** Loss detected. `flight` is the data outstanding (FlightSize) when it was detected. */
@@ -30,7 +62,8 @@ export interface CongestionControl {
   undo?(cwnd: number, ssthresh: number): void;
   /** New data goes out with nothing in flight, `idle` ms after data was last sent; `rto` is the
    *  current retransmission timeout. RFC 5681 4.1: after an idle period longer than the RTO,
-   *  restart from the initial window; RFC 9438 5.8: idle time is not curve time. Optional. */
+   *  restart from the initial window (unless CcOptions.restartAfterIdle is false); RFC 9438
+   *  5.8: idle time is not curve time. Optional. */
   onTransmitStart?(now: number, idle: number, rto: number): void;
 }
 
@@ -44,6 +77,7 @@ export class NewReno implements CongestionControl {
   constructor(
     private mss: number,
     private readonly initialWindow: number,
+    private readonly opts: CcOptions = {},
   ) {
     // RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)) with 10 segments; we take the configured count.
     this.cwnd = initialWindow * mss;
@@ -53,10 +87,12 @@ export class NewReno implements CongestionControl {
     this.mss = mss;
   }
 
-  onAck(acked: number): void {
+  onAck(acked: number, _now?: number, _rtt?: number, usage?: CwndUsage): void {
+    // RFC 7661 4.3 / RFC 9438 5.8: no growth while the sender does not use its window.
+    if (!isCwndLimited(this.cwnd, this.ssthresh, usage)) return;
     if (this.cwnd < this.ssthresh) {
-      // RFC 5681 3.1 (2): slow start, cwnd += min(N, SMSS) (RFC 3465: up to 2*SMSS).
-      this.cwnd += Math.min(acked, 2 * this.mss);
+      // RFC 5681 3.1 (2): slow start, cwnd += min(N, SMSS) (RFC 3465 2.2: up to L*SMSS).
+      this.cwnd += slowStartIncrease(acked, this.mss, this.opts.abcLimit);
     } else {
       // RFC 5681 3.1 (3): congestion avoidance, about one SMSS per RTT.
       this.bytesAcked += acked;
@@ -103,7 +139,7 @@ export class NewReno implements CongestionControl {
 
   onTransmitStart(now: number, idle: number, rto: number): void {
     void now;
-    if (!(idle > rto)) return;
+    if (!(idle > rto) || this.opts.restartAfterIdle === false) return;
     // RFC 5681 4.1: idle longer than the RTO: cwnd = min(RW, cwnd), RW = the initial window.
     // RFC 2861 (as Linux tcp_cwnd_restart): ssthresh keeps 3/4 of the old cwnd, so slow start
     // climbs back quickly.
@@ -115,6 +151,11 @@ export class NewReno implements CongestionControl {
   }
 }
 
-export function makeCongestionControl(name: 'cubic' | 'newreno', mss: number, initialWindow: number): CongestionControl {
-  return name === 'cubic' ? new Cubic(mss, initialWindow) : new NewReno(mss, initialWindow);
+export function makeCongestionControl(
+  name: 'cubic' | 'newreno',
+  mss: number,
+  initialWindow: number,
+  opts: CcOptions = {},
+): CongestionControl {
+  return name === 'cubic' ? new Cubic(mss, initialWindow, opts) : new NewReno(mss, initialWindow, opts);
 }

@@ -8,7 +8,7 @@ import { SendBuffer } from './send-buffer.js';
 import { RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
 import { Rack } from './rack.js';
-import { makeCongestionControl, type CongestionControl } from './congestion.js';
+import { makeCongestionControl, type CcOptions, type CongestionControl, type CwndUsage } from './congestion.js';
 import {
   TcpError,
   scaledBuffers,
@@ -97,6 +97,10 @@ export class Connection implements TcpConnection {
   private wasFull = false;
   /** When data last went out (Linux lsndtime), for restart after idle (RFC 5681 4.1). */
   private lastDataSentAt: number | undefined;
+  /** RFC 9438 5.8 / RFC 7661: how much of cwnd is used (Linux tcp_cwnd_validate), handed to
+   *  the congestion control with each ACK; tracked until SND.UNA reaches cwndUsageSeq. */
+  private readonly cwndUsage: CwndUsage = { limited: false, maxFlight: 0 };
+  private cwndUsageSeq: number | undefined;
 
   private readonly rtt: RttEstimator;
   private cc: CongestionControl;
@@ -184,7 +188,7 @@ export class Connection implements TcpConnection {
     this.sndBuf = new SendBuffer(c.sndBuf);
     this.rcvBuf = new RecvBuffer(c.rcvBuf, 32, 1 << shift);
     this.rtt = new RttEstimator(c.rtoMin, c.rtoMax, c.rtoInitial, c.rtoSlop ?? 0);
-    this.cc = makeCongestionControl(c.congestion, this.sndMss, c.initialWindow);
+    this.cc = makeCongestionControl(c.congestion, this.sndMss, c.initialWindow, ccOptions(c));
     void init.now;
   }
 
@@ -756,7 +760,7 @@ export class Connection implements TcpConnection {
     // up to a multiple of the segment size, so whole segments fill it (65536 -> 65700 at 1460).
     if (!this.passive) this.rcvBuf.growCapacity(Math.ceil(c.rcvBuf / this.sndMss) * this.sndMss);
     // RFC 5681 3.1 / RFC 6928: the initial window counts segments of the negotiated size.
-    this.cc = makeCongestionControl(c.congestion, this.sndMss, c.initialWindow);
+    this.cc = makeCongestionControl(c.congestion, this.sndMss, c.initialWindow, ccOptions(c));
     // The window our SYN (or SYN,ACK) offered, now anchored at RCV.NXT.
     this.rcvAdvEdge = add(this.rcvNxt, Math.min(this.rcvBuf.space, 65535));
   }
@@ -1165,7 +1169,7 @@ export class Connection implements TcpConnection {
       }
       // With SACK, sackRecoverySend (called by processAck) fills the holes.
     } else {
-      this.cc.onAck(dataAcked, now, this.rtt.srtt);
+      this.cc.onAck(dataAcked, now, this.rtt.srtt, this.config.cwndValidation === false ? undefined : this.cwndUsage);
     }
     this.dupAcks = 0;
     // RFC 6298 (5.2), (5.3): stop the timer when everything is acked, else restart it.
@@ -1445,6 +1449,7 @@ export class Connection implements TcpConnection {
     if (this.inRecovery && this.sackOk) return; // sackRecoverySend decides
     // RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment out.
     const extra = this.inRecovery ? 0 : Math.min(this.dupAcks, 2) * this.sndMss;
+    let sent = 0;
     for (;;) {
       if (lt(this.sndNxt, this.sndMax) && !this.sb.empty) {
         // Going back after an RTO: skip what the peer has SACKed since.
@@ -1483,7 +1488,25 @@ export class Connection implements TcpConnection {
         if (!pushOk && !swsOk) break;
       }
       this.sendData(off, len, fin, now);
+      sent++;
       if (force) break;
+    }
+    this.cwndValidate(sent);
+  }
+
+  /** RFC 9438 5.8, RFC 7661 4.3: records whether the sender used its window, as Linux
+   *  tcp_cwnd_validate: cwnd-limited when no further full segment fits in cwnd; otherwise the
+   *  most in flight, kept for one window (until SND.UNA passes what was sent when it was set). */
+  private cwndValidate(sent: number): void {
+    const flight = sub(this.sndNxt, this.sndUna) - (this.sb.empty ? 0 : this.sb.sackedBelow(this.sndNxt));
+    const limited = this.cc.cwnd - flight < this.curMss();
+    if (sent === 0 && !limited) return;
+    const u = this.cwndUsage;
+    const windowDone = this.cwndUsageSeq === undefined || ge(this.sndUna, this.cwndUsageSeq);
+    if (windowDone || limited || (!u.limited && flight > u.maxFlight)) {
+      u.limited = limited;
+      u.maxFlight = flight;
+      this.cwndUsageSeq = this.sndNxt;
     }
   }
 
@@ -1846,4 +1869,9 @@ function icmpMessage(code: TcpErrorCode): string {
     default:
       return 'connection aborted';
   }
+}
+
+/** The congestion-control options of a configuration. */
+function ccOptions(c: ConnectionConfig): CcOptions {
+  return { abcLimit: c.abcLimit, restartAfterIdle: c.restartAfterIdle };
 }

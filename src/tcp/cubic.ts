@@ -7,7 +7,7 @@
 // third argument (the connection passes its SRTT); when it is not given the target is W_cubic(t)
 // (RTT taken as 0), which only makes the growth lag the curve by one RTT.
 
-import type { CongestionControl, LossKind } from './congestion.js';
+import { isCwndLimited, slowStartIncrease, type CcOptions, type CongestionControl, type CwndUsage, type LossKind } from './congestion.js';
 
 /** RFC 9438 5.1: C = 0.4 (segments / s^3). */
 export const CUBIC_C = 0.4;
@@ -73,6 +73,7 @@ export class Cubic implements CongestionControl {
   constructor(
     private mss: number,
     private readonly initialWindow: number,
+    private readonly opts: CcOptions = {},
   ) {
     // RFC 9438 4.10 / RFC 5681 3.1: start in slow start from the RFC 6928 initial window.
     this.w = initialWindowBytes(mss, initialWindow);
@@ -93,17 +94,23 @@ export class Cubic implements CongestionControl {
     this.w = Math.max(this.w, mss);
   }
 
-  /** New data acknowledged outside recovery. `rtt` (ms, optional): the current RTT estimate. */
-  onAck(acked: number, now: number, rtt?: number): void {
+  /** New data acknowledged outside recovery. `rtt` (ms, optional): the current RTT estimate;
+   *  `usage` (optional): how much of cwnd the sender used. */
+  onAck(acked: number, now: number, rtt?: number, usage?: CwndUsage): void {
     if (!(acked > 0) || !Number.isFinite(acked) || !Number.isFinite(now)) return;
     if (rtt !== undefined && Number.isFinite(rtt) && rtt >= 0) this.rtt = rtt;
     this.rtoPending = false;
     const gap = this.lastAck === undefined || this.txHooked ? 0 : now - this.lastAck;
     this.lastAck = now;
 
+    // RFC 9438 5.8: "CUBIC does not increase the congestion window if a flow is application
+    // limited" (Linux bictcp_cong_avoid: tcp_is_cwnd_limited).
+    if (!isCwndLimited(this.w, this.ssthresh, usage)) return;
+
     if (this.w < this.ssthresh) {
-      // RFC 5681 3.1 (2) with RFC 3465 (L = 2*SMSS): slow start.
-      this.setW(Math.min(this.w + Math.min(acked, 2 * this.mss), Math.max(this.ssthresh, this.w)));
+      // RFC 5681 3.1 (2) with RFC 3465 2.2 (L*SMSS per ACK, L = 2 by default): slow start.
+      const inc = slowStartIncrease(acked, this.mss, this.opts.abcLimit);
+      this.setW(Math.min(this.w + inc, Math.max(this.ssthresh, this.w)));
       return;
     }
 
@@ -221,7 +228,7 @@ export class Cubic implements CongestionControl {
   onTransmitStart(now: number, idle: number, rto: number): void {
     if (!Number.isFinite(now) || !(idle >= 0) || !Number.isFinite(idle)) return;
     this.txHooked = true;
-    if (idle > rto) {
+    if (idle > rto && this.opts.restartAfterIdle !== false) {
       // RFC 5681 4.1 (RFC 9438 5.8 defers to it): restart from the initial window, min(RW,
       // cwnd). Like Linux tcp_cwnd_restart (RFC 2861), ssthresh keeps 3/4 of the old cwnd so
       // slow start climbs back; the curve starts a new epoch when congestion avoidance resumes.

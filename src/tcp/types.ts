@@ -134,6 +134,15 @@ export interface ConnectionConfig {
   congestion: 'cubic' | 'newreno';
   /** RFC 6928 initial window in segments. */
   initialWindow: number;
+  /** RFC 3465 2.2 L, in segments: the most one ACK grows cwnd by in slow start. Absent = 2 (the
+   *  RFC's limit); Infinity = every segment acknowledged (Linux tcp_slow_start). */
+  abcLimit?: number;
+  /** RFC 5681 4.1: before sending after an idle period longer than the RTO, cwnd = min(RW,
+   *  cwnd), RW = the initial window (Linux net.ipv4.tcp_slow_start_after_idle). Absent = on. */
+  restartAfterIdle?: boolean;
+  /** RFC 9438 5.8 / RFC 7661: cwnd does not grow while the sender is not cwnd-limited (Linux
+   *  tcp_is_cwnd_limited: in slow start, while cwnd < 2 * the most in flight). Absent = on. */
+  cwndValidation?: boolean;
   /** Buffers hold at least this many segments of our MSS: rcvBuf and sndBuf are raised to
    *  bufSegments * mss (at most BUF_SCALE_MAX) when smaller, so at a large MTU there are enough
    *  segments in flight for duplicate ACKs and fast recovery (256 KB is 4 segments at MTU

@@ -210,3 +210,37 @@ test('python: tcpi_snd_cwnd is cwnd in segments of the send MSS, tcpi_snd_mss th
   assert.equal(evalPython('assert tcpi_snd_mss == 1000', st, 1460, 1000), null);
   assert.match(evalPython('assert tcpi_snd_cwnd == 10', st, 1460, 1000) ?? '', /tcpi_snd_cwnd=14/);
 });
+
+test('runner: a %{ }% block between an event and the packets it lets out only snapshots tcp_info; a syscall there still fails on them', () => {
+  const lines = [...HANDSHAKE.slice(0, 10), '+0 %{ assert tcpi_snd_cwnd == 10 }%', ...HANDSHAKE.slice(10)];
+  const r = run(lines);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+  const r2 = run([...HANDSHAKE.slice(0, 10), '+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0', ...HANDSHAKE.slice(10)]);
+  assert.equal(r2.verdict, 'FAIL', formatResult(r2));
+  assert.match(r2.message!, /unexpected packet/);
+});
+
+test('runner: a trailing sysctl restore is not an event: packets sent before it are not checked', () => {
+  const r = run([...HANDSHAKE.slice(0, 15), '+.1 `/tmp/sysctl_restore_${PPID}.sh`']);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+});
+
+test('runner: PSH on segments joined into one TSO packet is lenient and reported; on a single segment it is strict', () => {
+  const w3000 = [...HANDSHAKE.slice(0, 9), '+0 write(4, ..., 3000) = 3000'];
+  const joined = run([...w3000, '+0 > P. 1:2001(2000) ack 1', '+0 > P. 2001:3001(1000) ack 1']);
+  assert.equal(joined.verdict, 'PASS', formatResult(joined));
+  assert.ok(joined.lenient.includes('PSH on joined TSO segments'), joined.lenient.join(', '));
+  const single = run([...w3000, '+0 > P. 1:1001(1000) ack 1']);
+  assert.equal(single.verdict, 'FAIL', formatResult(single));
+  assert.match(single.message!, /flags \. instead of P\./);
+});
+
+test('dialect: Linux profile grows slow start by every acked segment; tcp_slow_start_after_idle maps to restartAfterIdle', async () => {
+  const { LINUX_BASE_PROFILE, applySysctl } = await import('../../src/tools/packetdrill/dialect.js');
+  assert.equal(LINUX_BASE_PROFILE.abcLimit, Infinity);
+  const p = { config: {} as Record<string, unknown> };
+  applySysctl(p, 'net.ipv4.tcp_slow_start_after_idle', '0');
+  assert.equal(p.config.restartAfterIdle, false);
+  applySysctl(p, 'net.ipv4.tcp_slow_start_after_idle', '1');
+  assert.equal(p.config.restartAfterIdle, true);
+});

@@ -54,6 +54,7 @@ export const LINUX_BASE_PROFILE: Partial<ConnectionConfig> = {
   rtoMin: 200,
   delayedAck: 40,
   quickAcks: 16, // TCP_MAX_QUICKACKS
+  abcLimit: Infinity, // tcp_slow_start: cwnd grows by every segment an ACK covers (no RFC 3465 L)
   keepAliveIdle: 7_200_000,
   keepAliveInterval: 75_000,
   keepAliveCount: 9,
@@ -195,7 +196,9 @@ const LINUX_SYSCTLS: Record<string, SysctlRule> = {
   'net.ipv4.tcp_dsack': harmless,
   'net.ipv4.tcp_fack': harmless,
   'net.ipv4.tcp_reordering': onlyAt('3'),
-  'net.ipv4.tcp_slow_start_after_idle': harmless,
+  'net.ipv4.tcp_slow_start_after_idle': (p, v, n) => {
+    p.config.restartAfterIdle = num(v, n) !== 0;
+  },
   'net.ipv4.tcp_early_retrans': harmless,
   'net.ipv4.tcp_recovery': harmless,
   'net.ipv4.tcp_tso_win_divisor': harmless,
