@@ -197,6 +197,8 @@ export class ConnEntry implements HeapItem, PortUser {
   /** The socket's writer is blocked until the send buffer has enough room (sockets.ts). */
   writeWaiting = false;
   state: TcpState = 'CLOSED';
+  /** When the handshake completed (Linux starts tcpi_last_data_recv's clock there). */
+  establishedAt: number | undefined = undefined;
   /** Set when the connection failed; kept for the socket layer. */
   error: { code: TcpErrorCode; message: string } | null = null;
   srcBytes: Uint8Array;
@@ -870,6 +872,7 @@ export class HostStack {
       case 'state': {
         const { from, to } = ev;
         e.state = to;
+        if (to === 'ESTABLISHED' && e.establishedAt === undefined) e.establishedAt = this.now();
         if (to === 'TIME-WAIT') {
           this.timeWaits.add(e);
           if (this.timeWaits.size > this.limits.maxTimeWait) {

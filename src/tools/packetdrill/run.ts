@@ -1138,14 +1138,14 @@ class Runner {
     const st = fd === undefined ? null : S.status(fd);
     if (!st) this.fail(ev, 'python block: no connection to read tcp_info from');
     let mss = 0;
-    let sndMss = 0;
+    let establishedAt: number | undefined;
     for (const e of this.host.connections()) {
       if (e.local.port === st.local.port && e.remote.port === st.remote.port && e.local.addr === st.local.addr) {
         mss = e.conn.config.mss;
-        sndMss = (e.conn as { sndMss?: number }).sndMss ?? 0;
+        establishedAt = e.establishedAt;
       }
     }
-    const err = evalPython(code, st, mss, sndMss);
+    const err = evalPython(code, st, { mss, now: this.sched.now(), establishedAt });
     if (err) this.fail(ev, err);
   }
 
