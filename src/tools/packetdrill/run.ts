@@ -144,6 +144,7 @@ const SOCKOPTS: Record<string, SockOpt> = {
   TCP_USER_TIMEOUT: 'TCP_USER_TIMEOUT',
   TCP_CORK: 'TCP_CORK',
   SO_RCVLOWAT: 'SO_RCVLOWAT',
+  TCP_NOTSENT_LOWAT: 'TCP_NOTSENT_LOWAT',
 };
 
 const SYSCALLS = new Set([
@@ -435,6 +436,7 @@ class Runner {
     const cfg = effectiveConfig(this.profile);
     Object.assign(this.host.tcpDefaults, cfg);
     this.host.dropSynFin = this.profile.dropSynFin ?? false;
+    this.host.limits.notsentLowat = this.profile.notsentLowat ?? 0xffffffff;
   }
 
   /** Runs stack timers up to `t`, completing blocking calls as they become ready. */
