@@ -210,3 +210,15 @@ test('python: tcpi_snd_cwnd is cwnd in segments of the send MSS, tcpi_snd_mss th
   assert.equal(evalPython('assert tcpi_snd_mss == 1000', st, { mss: 1460 }), null);
   assert.match(evalPython('assert tcpi_snd_cwnd == 10', st, { mss: 1460 }) ?? '', /tcpi_snd_cwnd=14/);
 });
+
+test('runner: an inbound ACK without an ack number carries ack 0 relative (our ISS), as packetdrill maps it', () => {
+  // The stack takes the data and ignores the old ACK (RFC 9293 3.10.7.4 fifth); an absolute 0
+  // would be outside the RFC 5961 5.2 range and draw a challenge ACK instead.
+  const r = run([
+    ...HANDSHAKE.slice(0, 9),
+    '+0 < . 1:1001(1000) win 257',
+    '+0 < . 1001:10001(9000) ack 1 win 257',
+    '+0 > . 1:1(0) ack 10001',
+  ]);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+});

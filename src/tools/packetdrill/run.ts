@@ -636,7 +636,9 @@ class Runner {
   private inject(ev: ScriptEvent, spec: TcpPacketSpec): void {
     const flags = flagBits(spec.flags);
     const seq = spec.absoluteSeq ? u32(spec.seq!.start) : u32(REMOTE_ISN + spec.seq!.start);
-    const ack = spec.ack === undefined ? 0 : u32((this.localIsn ?? 0) + spec.ack);
+    // packetdrill maps the ACK field of an inbound packet with the ACK bit as relative even when
+    // the script leaves it out (map_inbound_packet): `< . 1:1001(1000) win 320` carries ack ISS.
+    const ack = spec.ack === undefined ? (flags & ACK ? u32(this.localIsn ?? 0) : 0) : u32((this.localIsn ?? 0) + spec.ack);
     const options: TcpOption[] = [];
     for (const o of spec.options ?? []) {
       switch (o.kind) {
