@@ -67,6 +67,10 @@ export interface HostLimits {
   /** Largest SO_RCVBUF / SO_SNDBUF a socket may ask for (net.core.rmem_max/wmem_max); larger
    *  requests are capped. Default 16 MB. */
   maxSocketBuffer: number;
+  /** Default TCP_NOTSENT_LOWAT for sockets that do not set one (net.ipv4.tcp_notsent_lowat):
+   *  a socket is writable only while fewer unsent bytes than this are queued. Default
+   *  0xffffffff (no limit beyond the send buffer), as Linux. */
+  notsentLowat: number;
   ephemeralMin: number;
   ephemeralMax: number;
 }
@@ -80,6 +84,7 @@ export const DEFAULT_LIMITS: HostLimits = {
   maxTimeWait: 262_144,
   pmtuExpiry: 600_000,
   maxSocketBuffer: 16 * 1024 * 1024,
+  notsentLowat: 0xffffffff,
   ephemeralMin: 32768,
   ephemeralMax: 60999,
 };
@@ -207,6 +212,8 @@ export class ConnEntry implements HeapItem, PortUser {
   /** The socket's writer is blocked until the send buffer has enough room (sockets.ts). */
   writeWaiting = false;
   state: TcpState = 'CLOSED';
+  /** When the handshake completed (Linux starts tcpi_last_data_recv's clock there). */
+  establishedAt: number | undefined = undefined;
   /** Set when the connection failed; kept for the socket layer. */
   error: { code: TcpErrorCode; message: string } | null = null;
   srcBytes: Uint8Array;
@@ -834,6 +841,8 @@ export class HostStack {
         }
         e.conn.onTimer(now);
         this.touch(e);
+        // A timer may send queued data (persist, keep-alive): a TCP_NOTSENT_LOWAT writer waits on that.
+        if (e.writeWaiting) this.sockets.writeRoom(e);
         // A connection whose deadline does not move would spin: push it forward and count it.
         if (!e.removed && e.deadline <= now) {
           this.heap.set(e, now + 1);
@@ -904,6 +913,7 @@ export class HostStack {
       case 'state': {
         const { from, to } = ev;
         e.state = to;
+        if (to === 'ESTABLISHED' && e.establishedAt === undefined) e.establishedAt = this.now();
         if (to === 'TIME-WAIT') {
           this.timeWaits.add(e);
           if (this.timeWaits.size > this.limits.maxTimeWait) {

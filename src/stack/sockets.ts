@@ -45,6 +45,8 @@ class Sock implements PortUser {
   linger: { onoff: boolean; linger: number } = { onoff: false, linger: 0 };
   cork = false;
   rcvLowat = 1;
+  /** TCP_NOTSENT_LOWAT; 0 = the host default (limits.notsentLowat), as Linux. */
+  notsentLowat = 0;
   pendingError: Errno | null = null;
   shutRd = false;
   shutWr = false;
@@ -242,10 +244,29 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
       return;
     }
     const c = e.conn;
-    if (3 * c.writableBytes >= c.config.sndBuf || (e.state !== 'ESTABLISHED' && e.state !== 'CLOSE-WAIT')) {
+    if (e.state !== 'ESTABLISHED' && e.state !== 'CLOSE-WAIT') {
+      e.writeWaiting = false;
+      this.emit(s, 'writable');
+    } else if (3 * c.writableBytes >= c.config.sndBuf && this.belowNotsentLowat(s, c)) {
       e.writeWaiting = false;
       this.emit(s, 'writable');
     }
+  }
+
+  /** TCP_NOTSENT_LOWAT (Linux tcp_stream_memory_free): the mark in force for this socket. */
+  private notsentLowat(s: Sock): number {
+    return s.notsentLowat || this.host.limits.notsentLowat;
+  }
+
+  /** Bytes in the send buffer not sent yet (Linux write_seq - snd_nxt). */
+  private unsent(c: TcpConnection): number {
+    const st = c.status();
+    return Math.max(0, st.sendQueue - ((st.sndNxt - st.sndUna) >>> 0));
+  }
+
+  private belowNotsentLowat(s: Sock, c: TcpConnection): boolean {
+    const lowat = this.notsentLowat(s);
+    return lowat >= 0xffffffff || this.unsent(c) < lowat;
   }
 
   // ---- SocketWatch -----------------------------------------------------------------------
@@ -352,6 +373,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     n.mssClamp = s.mssClamp;
     n.linger = { ...s.linger };
     n.rcvLowat = s.rcvLowat;
+    n.notsentLowat = s.notsentLowat;
     n.local = { addr: e.local.addr, port: e.local.port };
     n.remote = { addr: e.remote.addr, port: e.remote.port };
     n.entry = e;
@@ -491,14 +513,32 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     if (e.state === 'SYN-SENT' || e.state === 'SYN-RECEIVED') return WOULD_BLOCK_HANDSHAKE;
     if (e.state !== 'ESTABLISHED' && e.state !== 'CLOSE-WAIT') throw new SocketError('EPIPE', 'connection closing');
     if (data.length === 0) return 0;
+    const lowat = this.notsentLowat(s);
     return this.host.withConn(e, (c, now) => {
-      let n: number;
       try {
-        n = c.send(data, now);
+        if (lowat >= 0xffffffff) {
+          const n = c.send(data, now);
+          return n === 0 ? WOULD_BLOCK : n;
+        }
+        // TCP_NOTSENT_LOWAT: take bytes only while fewer than the mark are unsent (Linux checks
+        // before each new segment, so the last piece may complete a segment past the mark).
+        let total = 0;
+        while (total < data.length) {
+          const st = c.status();
+          const unsent = Math.max(0, st.sendQueue - ((st.sndNxt - st.sndUna) >>> 0));
+          if (unsent >= lowat) break;
+          const mss = st.sndMss > 0 ? st.sndMss : c.config.mss;
+          const n = c.send(data.subarray(total, total + Math.ceil((lowat - unsent) / mss) * mss), now);
+          if (n === 0) break;
+          total += n;
+        }
+        if (total > 0) return total;
+        // Held back by the mark (not by a full buffer): wait for sent data, as writeRoom checks.
+        if (c.writableBytes > 0) e.writeWaiting = true;
+        return WOULD_BLOCK;
       } catch (err) {
         toSocketError(err);
       }
-      return n === 0 ? WOULD_BLOCK : n;
     });
   }
 
@@ -642,6 +682,18 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
       case 'SO_RCVLOWAT':
         s.rcvLowat = Math.max(1, pos());
         return;
+      case 'TCP_NOTSENT_LOWAT': {
+        const v = num();
+        if (v < 0 || v > 0xffffffff) throw new SocketError('EINVAL', 'TCP_NOTSENT_LOWAT out of range');
+        s.notsentLowat = Math.floor(v);
+        // A lower mark may make a waiting writer wait longer; a higher one may wake it now.
+        const e = this.live(s);
+        if (e && (e.state === 'ESTABLISHED' || e.state === 'CLOSE-WAIT')) {
+          e.writeWaiting = true;
+          this.writeRoom(e);
+        }
+        return;
+      }
       default:
         throw new SocketError('ENOPROTOOPT', `unknown option ${String(opt)}`);
     }
@@ -690,6 +742,8 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
         return s.cork ? 1 : 0;
       case 'SO_RCVLOWAT':
         return s.rcvLowat;
+      case 'TCP_NOTSENT_LOWAT':
+        return s.notsentLowat;
       default:
         throw new SocketError('ENOPROTOOPT', `unknown option ${String(opt)}`);
     }
@@ -712,7 +766,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
         const c = e.conn;
         readable ||= s.stash.length + c.readableBytes >= s.rcvLowat || c.eof || (e.removed && s.everConnected);
         if (s.shutWr) writable = true;
-        else writable = !e.removed && (state === 'ESTABLISHED' || state === 'CLOSE-WAIT') && c.writableBytes > 0;
+        else writable = !e.removed && (state === 'ESTABLISHED' || state === 'CLOSE-WAIT') && c.writableBytes > 0 && this.belowNotsentLowat(s, c);
         if (e.removed) writable = true; // a write would fail at once (EPIPE): not blocking
       } else writable = true; // Linux: an unconnected socket polls writable (and hup)
     }

@@ -49,7 +49,7 @@ export interface PollResult {
 export type SockOpt =
   | 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'SO_KEEPALIVE' | 'SO_LINGER'
   | 'SO_ERROR' | 'TCP_NODELAY' | 'TCP_MAXSEG' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT'
-  | 'TCP_USER_TIMEOUT' | 'TCP_CORK' | 'SO_RCVLOWAT';
+  | 'TCP_USER_TIMEOUT' | 'TCP_CORK' | 'SO_RCVLOWAT' | 'TCP_NOTSENT_LOWAT';
 
 export interface SocketLayer {
   socket(family: 4 | 6): number;

@@ -224,6 +224,17 @@ export class Connection implements TcpConnection {
       cwnd: this.cc.cwnd,
       retransmits: this.totalRetransmits,
       tsRecent: this.tsOk ? this.tsRecent : undefined,
+      ssthresh: this.cc.ssthresh,
+      sndMss: this.sndMss,
+      rcvMss: this.rcvMss,
+      lastDataRecv: this.lastDataRcvdAt === -Infinity ? undefined : this.lastDataRcvdAt,
+      caState: this.inRecovery
+        ? 'recovery'
+        : lt(this.sndUna, this.recover) // RFC 6582 4: `recover` is SND.MAX at the last timeout
+          ? 'loss'
+          : this.dupAcks > 0 || !this.sb.empty
+            ? 'disorder'
+            : 'open',
     };
   }
 

@@ -221,6 +221,18 @@ export interface ConnStatus {
   retransmits: number;
   /** RFC 7323 TS.Recent, present while timestamps are in use (RFC 6191 TIME-WAIT reuse). */
   tsRecent?: number;
+  /** Slow-start threshold in bytes (0x7fffffff or more: not set yet). */
+  ssthresh: number;
+  /** Eff.snd.MSS (RFC 9293 3.7.1) and the largest segment received (at least the initial
+   *  estimate). */
+  sndMss: number;
+  rcvMss: number;
+  /** When in-order data last arrived (ms, the connection's clock); absent before any. */
+  lastDataRecv?: number;
+  /** Loss recovery, as Linux names its congestion-avoidance states: 'recovery' = fast
+   *  recovery, 'loss' = after a retransmission timeout until what was outstanding then is
+   *  acknowledged, 'disorder' = duplicate ACKs or SACKed data outstanding, else 'open'. */
+  caState: 'open' | 'disorder' | 'recovery' | 'loss';
 }
 
 /** What the host stack hands a new connection. */

@@ -480,3 +480,51 @@ test('options set on a listener after listen() apply to connections accepted lat
   assert.equal(b.sockets.getsockopt(fd, 'TCP_NODELAY'), 1);
   assert.equal(b.sockets.getsockopt(fd, 'TCP_MAXSEG'), 1200);
 });
+
+test('TCP_NOTSENT_LOWAT: writable only while fewer unsent bytes than the mark; a blocked writer is woken', () => {
+  for (const viaLimit of [false, true]) {
+    const { sched, a, b } = pair(viaLimit ? { a: { limits: { notsentLowat: 3000 } } } : {});
+    const l = b.sockets.socket(4);
+    b.sockets.bind(l, { addr: '0.0.0.0', port: 80 });
+    b.sockets.listen(l, 8);
+    const c = a.sockets.socket(4);
+    connectNb(a, c, '10.0.0.2', 80);
+    sched.runFor(50);
+    b.sockets.accept(l);
+    const s = a.sockets;
+    if (!viaLimit) s.setsockopt(c, 'TCP_NOTSENT_LOWAT', 3000);
+    assert.equal(s.getsockopt(c, 'TCP_NOTSENT_LOWAT'), viaLimit ? 0 : 3000, 'the option is separate from the host default');
+    const events: string[] = [];
+    s.watch(c, (ev) => events.push(ev));
+    const unsent = (): number => {
+      const st = s.status(c)!;
+      return st.sendQueue - ((st.sndNxt - st.sndUna) >>> 0);
+    };
+    const n = s.write(c, new Uint8Array(200_000));
+    const mss = s.status(c)!.sndMss;
+    // Bytes are taken while fewer than 3000 are unsent, a segment at a time.
+    assert.ok(unsent() >= 3000 && unsent() < 3000 + mss, `unsent ${unsent()}`);
+    assert.ok(n < 200_000 && n === s.status(c)!.sendQueue, `wrote ${n}`);
+    assert.equal(s.poll(c).writable, false);
+    throwsErrno(() => s.write(c, new Uint8Array(10)), 'EAGAIN');
+    let wokenWith = -1;
+    s.watch(c, (ev) => {
+      if (ev === 'writable' && wokenWith < 0) wokenWith = unsent();
+    });
+    sched.runFor(200); // ACKs open the window: queued data goes out
+    assert.ok(events.includes('writable'), `events ${events.join(',')}`);
+    assert.ok(wokenWith >= 0 && wokenWith < 3000, `woken with ${wokenWith} unsent`);
+    assert.equal(s.poll(c).writable, true);
+    assert.ok(s.write(c, new Uint8Array(200_000)) > 0);
+  }
+  // Without a mark, the send buffer alone limits a write (Linux default 0xffffffff).
+  const { sched, a, b } = pair();
+  const l = b.sockets.socket(4);
+  b.sockets.bind(l, { addr: '0.0.0.0', port: 80 });
+  b.sockets.listen(l, 8);
+  const c = a.sockets.socket(4);
+  connectNb(a, c, '10.0.0.2', 80);
+  sched.runFor(50);
+  const sndBuf = a.sockets.getsockopt(c, 'SO_SNDBUF');
+  assert.equal(a.sockets.write(c, new Uint8Array(sndBuf * 2)), sndBuf);
+});

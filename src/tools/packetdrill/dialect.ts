@@ -27,6 +27,8 @@ export interface Profile {
   /** net.inet.tcp.icmp_may_rst (HostStack icmpAbortsOpen: 1 = 'bsd', 0 = 'never'); Linux
    *  profile: 'rfc5461'. */
   icmpAbortsOpen?: IcmpAbortPolicy;
+  /** net.ipv4.tcp_notsent_lowat (HostStack limits.notsentLowat). */
+  notsentLowat?: number;
 }
 
 /** FreeBSD defaults the scripts rely on without setting them (FreeBSD 13 sysctl defaults). */
@@ -205,7 +207,11 @@ const LINUX_SYSCTLS: Record<string, SysctlRule> = {
   'net.ipv4.tcp_min_tso_segs': harmless,
   'net.ipv4.tcp_pacing_ss_ratio': harmless,
   'net.ipv4.tcp_pacing_ca_ratio': harmless,
-  'net.ipv4.tcp_notsent_lowat': onlyAt('4294967295'),
+  'net.ipv4.tcp_notsent_lowat': (p, v, n) => {
+    const x = num(v, n);
+    if (x < 0 || x > 0xffffffff) throw new Unsupported(`sysctl ${n}=${v} out of range`);
+    p.notsentLowat = x;
+  },
   'net.ipv4.tcp_mtu_probing': onlyAt('0'),
   'net.ipv4.tcp_base_mss': harmless, // only used by MTU probing (off)
   'net.ipv4.tcp_fastopen_blackhole_timeout_sec': harmless,

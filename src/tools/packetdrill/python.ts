@@ -44,15 +44,41 @@ const CONSTANTS: Record<string, number> = {
   TCPI_CLOSING: 11,
 };
 
+/** Linux tcp_ca_state (include/net/tcp.h) and TCP_INFINITE_SSTHRESH. */
+const CA_STATE: Record<ConnStatus['caState'], number> = { open: 0, disorder: 1, recovery: 3, loss: 4 };
+Object.assign(CONSTANTS, { TCP_CA_Open: 0, TCP_CA_Disorder: 1, TCP_CA_CWR: 2, TCP_CA_Recovery: 3, TCP_CA_Loss: 4 });
+const INFINITE_SSTHRESH = 0x7fffffff;
+CONSTANTS.TCP_INFINITE_SSTHRESH = INFINITE_SSTHRESH;
+
+/** What a block is evaluated against: the connection's STATUS plus what the host knows. */
+export interface PythonContext {
+  /** Our MSS (tcpi_advmss). */
+  mss: number;
+  /** The current time (ms) and when the handshake completed, for tcpi_last_data_recv. */
+  now?: number;
+  establishedAt?: number;
+}
+
 /** tcp_info fields with an exact counterpart in ConnStatus. */
-const FIELDS: Record<string, (s: ConnStatus, mss: number, sndMss: number) => number | undefined> = {
+const FIELDS: Record<string, (s: ConnStatus, x: PythonContext) => number | undefined> = {
   tcpi_state: (s) => LINUX_STATE[s.state],
   tcpi_rto: (s) => Math.round(s.rto * 1000), // usec
   tcpi_rtt: (s) => (s.srtt === undefined ? undefined : Math.round(s.srtt * 1000)), // usec
-  tcpi_advmss: (_s, mss) => mss,
+  tcpi_advmss: (_s, x) => x.mss,
   // Linux counts cwnd in segments of the send MSS (Eff.snd.MSS); the stack counts bytes.
-  tcpi_snd_cwnd: (s, _m, sndMss) => (sndMss > 0 ? Math.floor(s.cwnd / sndMss) : undefined),
-  tcpi_snd_mss: (_s, _m, sndMss) => sndMss,
+  tcpi_snd_cwnd: (s) => (s.sndMss > 0 ? Math.floor(s.cwnd / s.sndMss) : undefined),
+  tcpi_snd_mss: (s) => s.sndMss,
+  // Linux: snd_ssthresh in segments, TCP_INFINITE_SSTHRESH while still in initial slow start.
+  tcpi_snd_ssthresh: (s) =>
+    s.ssthresh >= INFINITE_SSTHRESH ? INFINITE_SSTHRESH : s.sndMss > 0 ? Math.floor(s.ssthresh / s.sndMss) : undefined,
+  // Linux TCP_CA_CWR (an ECN or local congestion reduction) has no counterpart: never reported.
+  tcpi_ca_state: (s) => CA_STATE[s.caState],
+  tcpi_rcv_mss: (s) => s.rcvMss,
+  // Linux: ms since icsk_ack.lrcvtime, which starts at the end of the handshake.
+  tcpi_last_data_recv: (s, x) => {
+    const since = s.lastDataRecv ?? x.establishedAt;
+    return since === undefined || x.now === undefined ? undefined : Math.floor(x.now - since);
+  },
 };
 
 interface Assertion {
@@ -103,12 +129,12 @@ export function checkPython(code: string): string | null {
 }
 
 /** null when every assertion holds, else a message. */
-export function evalPython(code: string, st: ConnStatus, mss: number, sndMss = 0): string | null {
+export function evalPython(code: string, st: ConnStatus, ctx: PythonContext): string | null {
   for (const s of statements(code)) {
     const a = parseAssert(s);
     if (typeof a === 'string') return a;
     const vals = a.terms.map((t) => {
-      if (t.startsWith('tcpi_')) return FIELDS[t](st, mss, sndMss);
+      if (t.startsWith('tcpi_')) return FIELDS[t](st, ctx);
       if (/^TCPI?_/.test(t)) return CONSTANTS[t];
       return Number(t);
     });

@@ -145,6 +145,7 @@ const SOCKOPTS: Record<string, SockOpt> = {
   TCP_USER_TIMEOUT: 'TCP_USER_TIMEOUT',
   TCP_CORK: 'TCP_CORK',
   SO_RCVLOWAT: 'SO_RCVLOWAT',
+  TCP_NOTSENT_LOWAT: 'TCP_NOTSENT_LOWAT',
 };
 
 const SYSCALLS = new Set([
@@ -440,6 +441,7 @@ class Runner {
     Object.assign(this.host.tcpDefaults, cfg);
     this.host.dropSynFin = this.profile.dropSynFin ?? false;
     this.host.icmpAbortsOpen = this.profile.icmpAbortsOpen ?? 'rfc1122';
+    this.host.limits.notsentLowat = this.profile.notsentLowat ?? 0xffffffff;
   }
 
   /** Runs stack timers up to `t`, completing blocking calls as they become ready. */
@@ -644,7 +646,9 @@ class Runner {
   private inject(ev: ScriptEvent, spec: TcpPacketSpec): void {
     const flags = flagBits(spec.flags);
     const seq = spec.absoluteSeq ? u32(spec.seq!.start) : u32(REMOTE_ISN + spec.seq!.start);
-    const ack = spec.ack === undefined ? 0 : u32((this.localIsn ?? 0) + spec.ack);
+    // packetdrill maps the ACK field of an inbound packet with the ACK bit as relative even when
+    // the script leaves it out (map_inbound_packet): `< . 1:1001(1000) win 320` carries ack ISS.
+    const ack = spec.ack === undefined ? (flags & ACK ? u32(this.localIsn ?? 0) : 0) : u32((this.localIsn ?? 0) + spec.ack);
     const options: TcpOption[] = [];
     for (const o of spec.options ?? []) {
       switch (o.kind) {
@@ -1148,14 +1152,14 @@ class Runner {
     const st = fd === undefined ? null : S.status(fd);
     if (!st) this.fail(ev, 'python block: no connection to read tcp_info from');
     let mss = 0;
-    let sndMss = 0;
+    let establishedAt: number | undefined;
     for (const e of this.host.connections()) {
       if (e.local.port === st.local.port && e.remote.port === st.remote.port && e.local.addr === st.local.addr) {
         mss = e.conn.config.mss;
-        sndMss = (e.conn as { sndMss?: number }).sndMss ?? 0;
+        establishedAt = e.establishedAt;
       }
     }
-    const err = evalPython(code, st, mss, sndMss);
+    const err = evalPython(code, st, { mss, now: this.sched.now(), establishedAt });
     if (err) this.fail(ev, err);
   }
 
