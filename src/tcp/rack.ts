@@ -1,7 +1,7 @@
 // RACK-TLP (RFC 8985): time-based loss detection. Pure bookkeeping: a log of the segments in
 // flight with the time each was (last) sent; the connection feeds it transmissions and ACKs and
 // asks which segments are lost. The tail loss probe's timing lives in the connection.
-import { ge, gt, le, lt } from './seq.js';
+import { ge, gt, le, lt, sub } from './seq.js';
 
 /** One transmitted segment (RFC 8985 5.1 per-segment variables). */
 interface TxSeg {
@@ -30,6 +30,8 @@ export class Rack {
   private fack: number | undefined;
   /** RFC 8985 5.2: RACK.reordering_seen. */
   reorderingSeen = false;
+  /** Retransmissions marked lost so far (a count that only grows). */
+  lostRtxCount = 0;
 
   get size(): number {
     return this.segs.length;
@@ -121,6 +123,7 @@ export class Rack {
       if (remaining <= 0) {
         s.lost = true;
         lost++;
+        if (s.rtx) this.lostRtxCount++;
       } else timeout = Math.max(timeout, remaining);
     }
     return { lost, timeout };
@@ -132,6 +135,17 @@ export class Rack {
       if (s.lost && gt(s.end, from)) return [lt(s.start, from) ? from : s.start, s.end];
     }
     return undefined;
+  }
+
+  /** Bytes of segments marked lost (not sent again) in [from, to): not in flight (RFC 6675 pipe). */
+  lostBytes(from: number, to: number): number {
+    let n = 0;
+    for (const s of this.segs) {
+      if (!lt(s.start, to)) break;
+      if (!s.lost || le(s.end, from)) continue;
+      n += sub(lt(s.end, to) ? s.end : to, gt(s.start, from) ? s.start : from);
+    }
+    return n;
   }
 
   /** An RTO: every mark is off (go-back-N resends everything anyway). */
