@@ -1763,9 +1763,9 @@ export class Connection implements TcpConnection {
     if (this.inRecovery || this.tlpEnd !== undefined || srtt === undefined || this.retransmits > 0) return;
     const cur = this.deadlines.retransmit;
     if (cur === this.reoDeadline || cur === this.tlpDeadline || cur === Infinity) return;
-    // PTO = 2*SRTT, plus the worst-case delayed ACK when one segment is in flight.
-    // Like Linux, at least 10 ms (a PTO of 0 would probe before any ACK could come back).
-    let pto = Math.max(2 * srtt, 10);
+    // PTO = 2*SRTT, plus the worst-case delayed ACK when one segment is in flight. Plus 2 ms
+    // (Linux TCP_TIMEOUT_MIN, tcp_schedule_loss_probe) so a PTO is never 0 on a fast path.
+    let pto = 2 * srtt + 2;
     if (sub(this.sndMax, this.sndUna) <= this.sndMss) pto += 200;
     const d = Math.ceil(now + pto);
     if (d >= cur) return;

@@ -48,13 +48,22 @@ test('ESTABLISHED (TLP): the tail segment is lost, no ACK comes -> a probe retra
   b.c.send(new Uint8Array(3000), 200);
   b.sink.clear();
   const d = b.c.nextDeadline();
-  assert.equal(d, 200 + 2 * 100, 'PTO = 2 * SRTT');
+  assert.equal(d, 200 + 2 * 100 + 2, 'PTO = 2 * SRTT + 2 ms (Linux TCP_TIMEOUT_MIN)');
   assert.ok(d < 200 + b.c.status().rto, `PTO ${d} before the RTO (${b.c.status().rto} ms)`);
   b.c.onTimer(d);
   expectSegs(b, [{ flags: 'P.', seq: L + 4001, len: 1000 }]);
   assert.equal(b.sink.ofType('retransmit').at(-1)?.cause, 'tlp');
   // Only one probe per episode: the next deadline is the RTO.
   assert.equal(b.c.nextDeadline(), d + b.c.status().rto);
+});
+
+test('ESTABLISHED (TLP): a short RTT -> the PTO is 2 * SRTT + 2 ms, no 10 ms floor', () => {
+  const b = synReceived(RACK, PEER);
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK }), 1);
+  b.c.send(new Uint8Array(2000), 1);
+  b.c.segmentArrives(ack(L + 2001), 2); // SRTT 1 ms
+  b.c.send(new Uint8Array(3000), 2);
+  assert.equal(b.c.nextDeadline(), 2 + 2 * 1 + 2);
 });
 
 test('ESTABLISHED (TLP): PTO with unsent data the peer window allows -> the probe is a new segment', () => {
