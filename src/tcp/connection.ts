@@ -1600,10 +1600,11 @@ export class Connection implements TcpConnection {
     }
     const payload = len > 0 ? this.sndBuf.read(off, len) : EMPTY;
     let flags = ACK;
-    // PSH on the last segment of the queued data, and (like Linux) on the last segment a full
-    // window lets out.
+    // PSH on the last segment of the queued data, and (like Linux) on the last new segment a
+    // full window lets out. A retransmission does not get it for filling the window: PSH goes
+    // with the data (Linux keeps it on the segment that had it), RFC 9293 3.9.1.
     const wnd = Math.min(this.sndWnd, this.cc.cwnd);
-    if (len > 0 && (off + len === this.sndBuf.length || (off < wnd && off + len >= wnd))) flags |= PSH;
+    if (len > 0 && (off + len === this.sndBuf.length || (!isRtx && off < wnd && off + len >= wnd))) flags |= PSH;
     if (fin) flags |= FIN;
     if (this.sndUna === this.sndMax && this.config.userTimeout > 0) this.setTimer('user-timeout', now + this.config.userTimeout);
     this.output(flags, seq, payload, now);
