@@ -9,6 +9,8 @@ interface TxSeg {
   end: number;
   /** RFC 8985: Segment.xmit_ts, the time it was last (re)sent. */
   t: number;
+  /** Transmission order (a counter): breaks ties between segments sent in the same clock tick. */
+  n: number;
   /** RFC 8985: Segment.retransmitted. */
   rtx: boolean;
   /** SACKed (or ACKed) already: delivered. */
@@ -25,6 +27,9 @@ export class Rack {
   /** RFC 8985 5.2: RACK.xmit_ts, RACK.end_seq, RACK.rtt, RACK.min_RTT, RACK.fack. */
   xmitTs = -Infinity;
   endSeq = 0;
+  /** Transmission order of the segment that set RACK.xmit_ts. */
+  private xmitN = -1;
+  private txCount = 0;
   rtt = 0;
   minRtt = Infinity;
   private fack: number | undefined;
@@ -40,6 +45,7 @@ export class Rack {
   clear(): void {
     this.segs.length = 0;
     this.xmitTs = -Infinity;
+    this.xmitN = -1;
     this.fack = undefined;
   }
 
@@ -51,7 +57,7 @@ export class Rack {
     const last = segs.length ? segs[segs.length - 1] : undefined;
     if (!last || ge(start, last.end)) {
       if (segs.length >= MAX_LOG) segs.shift();
-      segs.push({ start, end, t: now, rtx: false, sacked: false, lost: false });
+      segs.push({ start, end, t: now, n: this.txCount++, rtx: false, sacked: false, lost: false });
       return;
     }
     for (let i = 0; i < segs.length; i++) {
@@ -70,10 +76,12 @@ export class Rack {
         s.end = end;
       }
       s.t = now;
+      s.n = this.txCount;
       s.rtx = true;
       s.lost = false;
     }
-    if (gt(end, last.end)) segs.push({ start: last.end, end, t: now, rtx: false, sacked: false, lost: false });
+    if (gt(end, last.end)) segs.push({ start: last.end, end, t: now, n: this.txCount, rtx: false, sacked: false, lost: false });
+    this.txCount++;
   }
 
   /** RFC 8985 6.2 steps 1-3 for an ACK: everything below `una` and every segment `sacked` says
@@ -94,8 +102,12 @@ export class Rack {
       // delivered by the original: it says nothing about when.
       if (s.rtx && rtt < this.minRtt) continue;
       if (rtt >= 0 && rtt < this.minRtt) this.minRtt = rtt;
-      if (s.t > this.xmitTs || (s.t === this.xmitTs && gt(s.end, this.endSeq))) {
+      // RACK_sent_after, with the transmission order for ties in time: RFC 8985 breaks them by
+      // sequence number, which puts a retransmission sent in the same tick after new data
+      // before it (and then a retransmission that is not lost looks lost).
+      if (s.n > this.xmitN) {
         this.xmitTs = s.t;
+        this.xmitN = s.n;
         this.endSeq = s.end;
         this.rtt = Math.max(0, rtt);
       }
@@ -117,7 +129,7 @@ export class Rack {
     for (const s of this.segs) {
       if (s.sacked || s.lost) continue;
       // RACK_sent_after(RACK.xmit_ts, RACK.end_seq, seg.xmit_ts, seg.end_seq)
-      const before = this.xmitTs > s.t || (this.xmitTs === s.t && gt(this.endSeq, s.end));
+      const before = this.xmitN > s.n;
       if (!before) continue;
       const remaining = s.t + this.rtt + reoWnd - now;
       if (remaining <= 0) {

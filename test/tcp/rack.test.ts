@@ -93,3 +93,18 @@ test('rack: a partial retransmission splits the segment; the rest stays lost', (
   r.sent(0, 600, 60);
   assert.deepEqual(r.nextLost(0), [600, 1000]);
 });
+
+test('rack: a retransmission sent in the same tick after new data -> the new data SACKed first does not make it lost', () => {
+  const r = new Rack();
+  r.sent(0, 1000, 0);
+  r.sent(1000, 2000, 0);
+  r.onAck(0, (s) => s === 1000, 10); // RACK.rtt 10
+  assert.equal(r.detect(10, 0).lost, 1);
+  // Same tick: new data first, then the retransmission (lower sequence numbers, sent later).
+  r.sent(2000, 3000, 10);
+  r.sent(0, 1000, 10);
+  // The new data's SACK arrives a moment before the cumulative ACK for the retransmission.
+  r.onAck(0, (s) => s === 1000 || s === 2000, 20);
+  assert.equal(r.detect(20, 0).lost, 0, 'transmission order, not sequence order, breaks the tie');
+  assert.equal(r.nextLost(0), undefined);
+});
