@@ -183,14 +183,18 @@ const LINUX_SYSCTLS: Record<string, SysctlRule> = {
   'net.ipv4.tcp_syncookies': harmless, // only matters under SYN floods
   'net.ipv4.tcp_synack_retries': harmless,
   // Linux loss-recovery and pacing knobs: no counterpart; they tune heuristics (F-RTO, FACK,
-  // RACK/TLP, TSO sizing, pacing) whose effects the runner reports as failures if they differ.
+  // TSO sizing, pacing) whose effects the runner reports as failures if they differ.
   'net.ipv4.tcp_frto': harmless,
   'net.ipv4.tcp_dsack': harmless,
   'net.ipv4.tcp_fack': harmless,
   'net.ipv4.tcp_reordering': onlyAt('3'),
   'net.ipv4.tcp_slow_start_after_idle': harmless,
   'net.ipv4.tcp_early_retrans': harmless,
-  'net.ipv4.tcp_recovery': harmless,
+  // Bit 0 (TCP_RACK_LOSS_DETECTION; defaults.sh and the kernel default say 1): RFC 8985
+  // RACK-TLP, the stack's `rack` switch (RACK and the tail loss probe go together here).
+  'net.ipv4.tcp_recovery': (p, v, n) => {
+    p.config.rack = (num(v, n) & 1) !== 0;
+  },
   'net.ipv4.tcp_tso_win_divisor': harmless,
   'net.ipv4.tcp_min_tso_segs': harmless,
   'net.ipv4.tcp_pacing_ss_ratio': harmless,
