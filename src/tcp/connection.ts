@@ -1685,12 +1685,19 @@ export class Connection implements TcpConnection {
     const r = this.rack;
     if (r.minRtt === Infinity) return 0;
     if (!r.reorderingSeen && (this.inRecovery || this.sb.sackedBytes() >= this.dupThresh * this.sndMss)) return 0;
-    return Math.min(r.minRtt / 4, this.rtt.srtt ?? Infinity);
+    return Math.min((r.reoWndMult * r.minRtt) / 4, this.rtt.srtt ?? Infinity);
   }
 
   /** RFC 8985 6.2 (on each ACK) and 7.4 (the end of a probe episode). */
   private rackOnAck(seg: Segment, now: number): void {
     const sb = this.sb;
+    // RFC 8985 6.2 step 4: a D-SACK (RFC 2883: the first block below SEG.ACK or inside the
+    // second) means a retransmission was spurious: widen the reordering window.
+    const blocks = seg.options.sack;
+    const b0 = blocks?.[0];
+    const b1 = blocks?.[1];
+    const dsackSeen = b0 !== undefined && (le(b0[1], seg.ack) || (b1 !== undefined && ge(b0[0], b1[0]) && le(b0[1], b1[1])));
+    this.rack.onDsack(dsackSeen, this.sndUna, this.sndMax);
     this.rack.onAck(this.sndUna, (s, e) => {
       const x = sb.empty ? undefined : sb.sackedEnd(s);
       return x !== undefined && ge(x, e);
@@ -1733,6 +1740,7 @@ export class Connection implements TcpConnection {
     }
     this.cc.onLoss('fast', sub(this.sndMax, this.sndUna), now);
     this.prrEnter();
+    this.rack.onRecovery();
     if (lt(this.rtxHigh, this.sndUna)) this.rtxHigh = this.sndUna;
     // RFC 6675 5 (4.3): the first lost segment goes at once, whatever the pipe.
     const l = this.rack.nextLost(this.sndUna);

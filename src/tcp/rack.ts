@@ -35,6 +35,10 @@ export class Rack {
   private fack: number | undefined;
   /** RFC 8985 5.2: RACK.reordering_seen. */
   reorderingSeen = false;
+  /** RFC 8985 6.2 step 4: RACK.reo_wnd_mult, RACK.dsack_round, RACK.reo_wnd_persist. */
+  reoWndMult = 1;
+  private dsackRound: number | undefined;
+  private reoWndPersist = 16;
   /** Retransmissions marked lost so far (a count that only grows). */
   lostRtxCount = 0;
 
@@ -139,6 +143,25 @@ export class Rack {
       } else timeout = Math.max(timeout, remaining);
     }
     return { lost, timeout };
+  }
+
+  /** RFC 8985 6.2 step 4, on each ACK: at most one widening per round trip (until SND.UNA
+   *  passes what was SND.NXT at the D-SACK); the widening persists for 16 recoveries. */
+  onDsack(dsack: boolean, sndUna: number, sndNxt: number): void {
+    if (this.dsackRound !== undefined && ge(sndUna, this.dsackRound)) this.dsackRound = undefined;
+    if (dsack && this.dsackRound === undefined) {
+      this.reoWndMult++;
+      this.dsackRound = sndNxt;
+      this.reoWndPersist = 16;
+    }
+  }
+
+  /** A loss recovery starts: after 16 without a D-SACK the window narrows again. */
+  onRecovery(): void {
+    if (--this.reoWndPersist <= 0) {
+      this.reoWndMult = 1;
+      this.reoWndPersist = 16;
+    }
   }
 
   /** The first segment marked lost and not sent again at or after `from`, if any. */

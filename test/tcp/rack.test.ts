@@ -108,3 +108,29 @@ test('rack: a retransmission sent in the same tick after new data -> the new dat
   assert.equal(r.detect(20, 0).lost, 0, 'transmission order, not sequence order, breaks the tie');
   assert.equal(r.nextLost(0), undefined);
 });
+
+test('rack: D-SACK -> reo_wnd_mult grows once per round trip, and falls back after 16 recoveries (RFC 8985 6.2 step 4)', () => {
+  const r = new Rack();
+  r.onDsack(true, 0, 5000);
+  assert.equal(r.reoWndMult, 2);
+  r.onDsack(true, 1000, 5000); // same round: no more
+  assert.equal(r.reoWndMult, 2);
+  r.onDsack(false, 5000, 9000); // SND.UNA passed the round
+  r.onDsack(true, 5000, 9000);
+  assert.equal(r.reoWndMult, 3);
+  for (let i = 0; i < 15; i++) r.onRecovery();
+  assert.equal(r.reoWndMult, 3);
+  r.onRecovery();
+  assert.equal(r.reoWndMult, 1);
+});
+
+test('ESTABLISHED (RACK): after a D-SACK -> the reordering timer waits min_RTT/4 * 2', () => {
+  const b = warmed();
+  // The peer reports a duplicate (a spurious retransmission): D-SACK below SEG.ACK.
+  b.c.segmentArrives(ack(L + 2001, [[L + 1001, L + 2001]]), 210);
+  b.c.send(new Uint8Array(4000), 220);
+  b.sink.clear();
+  b.c.segmentArrives(ack(L + 2001, [[L + 3001, L + 4001]]), 320);
+  // sent at 220 + RACK.rtt 100 + reo_wnd 2 * 100/4
+  assert.equal(b.c.nextDeadline(), 370);
+});
