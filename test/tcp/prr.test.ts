@@ -11,7 +11,7 @@ const ack = (a: number, sack?: Array<[number, number]>) => seg({ seq: R + 1, ack
 const out = (b: Bench): string[] => b.sink.take().map((s) => `${s.seq - L - 1}:${s.payload.length}`);
 
 test('ESTABLISHED (SACK, PRR): loss of one segment, pipe > ssthresh -> sending proportional to delivery (ssthresh/RecoverFS)', () => {
-  const b = established({ sack: true }, PEER_SACK);
+  const b = established({ sack: true, rack: false }, PEER_SACK);
   b.c.send(new Uint8Array(30000), 0); // 10 segments out (IW 10), the rest waits
   b.sink.clear();
   // Segment 1 is lost; the peer SACKs 2, 3, 4 ...: the third SACKed segment starts recovery.
@@ -29,7 +29,7 @@ test('ESTABLISHED (SACK, PRR): loss of one segment, pipe > ssthresh -> sending p
 });
 
 test('ESTABLISHED (SACK, prr off): the same losses -> RFC 6675 sends as soon as pipe < ssthresh', () => {
-  const b = established({ sack: true, prr: false }, PEER_SACK);
+  const b = established({ sack: true, rack: false, prr: false }, PEER_SACK);
   b.c.send(new Uint8Array(30000), 0);
   b.sink.clear();
   const sent: string[][] = [];
@@ -42,7 +42,7 @@ test('ESTABLISHED (SACK, prr off): the same losses -> RFC 6675 sends as soon as 
 });
 
 test('ESTABLISHED (SACK, PRR): heavy loss, pipe < ssthresh -> PRR-CRB on SACKs, PRR-SSRB (+1 SMSS) on a cumulative ACK', () => {
-  const b = established({ sack: true }, PEER_SACK);
+  const b = established({ sack: true, rack: false }, PEER_SACK);
   b.c.send(new Uint8Array(10000), 0); // 10 segments, 1-4 lost
   b.sink.clear();
   b.c.segmentArrives(ack(L + 1, [[L + 4001, L + 5001]]), 10);
@@ -60,7 +60,7 @@ test('ESTABLISHED (SACK, PRR): heavy loss, pipe < ssthresh -> PRR-CRB on SACKs, 
 });
 
 test('ESTABLISHED (SACK, prr off): heavy loss -> RFC 6675 fills the pipe up to ssthresh at once', () => {
-  const b = established({ sack: true, prr: false }, PEER_SACK);
+  const b = established({ sack: true, rack: false, prr: false }, PEER_SACK);
   b.c.send(new Uint8Array(10000), 0);
   b.sink.clear();
   b.c.segmentArrives(ack(L + 1, [[L + 4001, L + 5001]]), 10);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { Scoreboard } from '../../src/tcp/sack.js';
 import { ACK, LOCAL_ISS as L, REMOTE_ISS as R, established, expectNothing, expectSegs, seg } from './helpers.js';
 
-const SACK = { sack: true };
+// RFC 6675 on its own: RACK-TLP (tcp/rack.ts, test/tcp/rack.test.ts) off.
+const SACK = { sack: true, rack: false };
 const PEER = { mss: 1000, sackPermitted: true };
 const ack = (a: number, sack?: Array<[number, number]>) => seg({ seq: R + 1, ack: a, flags: ACK, options: sack ? { sack } : {} });
 
