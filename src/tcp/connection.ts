@@ -29,8 +29,11 @@ const EMPTY = new Uint8Array(0);
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 /** TSopt with its two NOPs takes 12 bytes of every segment once negotiated. */
 const TS_OVERHEAD = 12;
-/** RACK-TLP when config.rack is absent. */
-const RACK_DEFAULT = false;
+/** RACK-TLP when config.rack is absent: on, as Linux (tcp_recovery=1). It used to cause
+ *  spurious retransmissions; with transmission-order ties and the D-SACK-widened reordering
+ *  window (tcp/rack.ts) it retransmits no more than RFC 6675 alone under loss, reordering and
+ *  duplication (bench loss, soak). */
+const RACK_DEFAULT = true;
 /** RFC 6937 / RFC 9937 Proportional Rate Reduction when config.prr is absent (Linux: always). */
 const PRR_DEFAULT = true;
 const TIMER_NAMES: readonly TimerName[] = ['retransmit', 'persist', 'keepalive', 'time-wait', 'delayed-ack', 'user-timeout'];

@@ -134,3 +134,16 @@ test('ESTABLISHED (RACK): after a D-SACK -> the reordering timer waits min_RTT/4
   // sent at 220 + RACK.rtt 100 + reo_wnd 2 * 100/4
   assert.equal(b.c.nextDeadline(), 370);
 });
+
+test('ESTABLISHED (SACK, rack absent): RACK-TLP is the default -> a lost tail gets a probe before the RTO', () => {
+  const b = synReceived({ sack: true, sndBuf: 1 << 20 }, PEER);
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK }), 100);
+  b.c.send(new Uint8Array(2000), 100);
+  b.c.segmentArrives(ack(L + 2001), 200);
+  b.c.send(new Uint8Array(3000), 200);
+  b.sink.clear();
+  const d = b.c.nextDeadline();
+  assert.ok(d < 200 + b.c.status().rto, 'PTO before the RTO');
+  b.c.onTimer(d);
+  assert.equal(b.sink.ofType('retransmit').at(-1)?.cause, 'tlp');
+});

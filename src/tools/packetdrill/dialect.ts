@@ -39,6 +39,7 @@ export const FREEBSD_PROFILE: Partial<ConnectionConfig> = {
   windowScaling: true, // rfc1323=1
   timestamps: true,
   sack: true, // sack.enable=1
+  rack: false, // the default stack has no RACK-TLP (tcp_rack is a separate loadable stack)
   keepAliveIdle: 7_200_000, // keepidle (ms)
   keepAliveInterval: 75_000, // keepintvl (ms)
   keepAliveCount: 8, // keepcnt
