@@ -1571,7 +1571,13 @@ export class Connection implements TcpConnection {
       let len = Math.min(avail, mss, Math.max(0, usable));
       if (lt(this.sndNxt, this.sndMax)) {
         const next = this.sb.nextStart(this.sndNxt);
-        if (next !== undefined) len = Math.min(len, sub(next, this.sndNxt));
+        if (next !== undefined && lt(next, add(this.sndNxt, len))) {
+          // Like Linux (SACK state per sent segment), a SACK block that starts inside a full
+          // segment and covers the rest of it does not cut the retransmission to a runt: the
+          // segment goes whole (resending SACKed bytes is allowed, RFC 2018 8).
+          const e = this.sb.sackedEnd(next);
+          if (!(len === mss && e !== undefined && ge(e, add(this.sndNxt, len)))) len = sub(next, this.sndNxt);
+        }
         // A retransmission ends at the highest byte sent before: new data goes in segments of
         // its own (as Linux), so no segment straddles SND.MAX (analysers see it as new data).
         len = Math.min(len, sub(this.sndMax, this.sndNxt));

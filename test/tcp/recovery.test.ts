@@ -127,6 +127,19 @@ test('ESTABLISHED (SACK): limited transmit: a duplicate ACK SACKing one segment 
   expectSegs(b, [{ flags: '.', seq: L + 11001, len: 1000 }]);
 });
 
+test('ESTABLISHED (SACK): go-back-N after an RTO, the peer SACKed only the last byte of a segment -> the segment goes whole, not as a runt', () => {
+  const b = established(SACK, PEER);
+  b.c.send(new Uint8Array(4000), 0);
+  b.sink.clear();
+  b.c.segmentArrives(ack(L + 1, [[L + 4000, L + 4001]]), 10);
+  b.c.onTimer(b.c.nextDeadline());
+  expectSegs(b, [{ flags: '.', seq: L + 1, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 1001, [[L + 4000, L + 4001]]), 1100);
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }, { flags: '.', seq: L + 2001, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 3001, [[L + 4000, L + 4001]]), 1200);
+  expectSegs(b, [{ flags: 'P.', seq: L + 3001, len: 1000 }]);
+});
+
 test('ESTABLISHED: go-back-N after an RTO -> a retransmission that fills cwnd has no PSH; the end of the data does', () => {
   const b = established({}, { mss: 1000 });
   b.c.send(new Uint8Array(4000), 0);
