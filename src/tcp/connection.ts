@@ -29,8 +29,13 @@ const EMPTY = new Uint8Array(0);
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 /** TSopt with its two NOPs takes 12 bytes of every segment once negotiated. */
 const TS_OVERHEAD = 12;
-/** RACK-TLP when config.rack is absent. */
-const RACK_DEFAULT = false;
+/** RACK-TLP when config.rack is absent: on, as Linux (tcp_recovery=1). It used to cause
+ *  spurious retransmissions; with transmission-order ties and the D-SACK-widened reordering
+ *  window (tcp/rack.ts) it retransmits no more than RFC 6675 alone under loss, reordering and
+ *  duplication (bench loss, soak). */
+const RACK_DEFAULT = true;
+/** RFC 6937 / RFC 9937 Proportional Rate Reduction when config.prr is absent (Linux: always). */
+const PRR_DEFAULT = true;
 const TIMER_NAMES: readonly TimerName[] = ['retransmit', 'persist', 'keepalive', 'time-wait', 'delayed-ack', 'user-timeout'];
 
 /** States in which SEND queues data to go out (RFC 9293 3.10.2). */
@@ -114,6 +119,15 @@ export class Connection implements TcpConnection {
    *  recovery). */
   private readonly sb = new Scoreboard();
   private rtxHigh = 0;
+  /** RFC 9937 (PRR, obsoletes RFC 6937) state of this recovery: data delivered to the peer and
+   *  data sent since it began (prr_delivered, prr_out), RecoverFS, prr_out when the ACK being
+   *  processed arrived, and the window PRR allows (pipe + sndcnt after the last ACK). */
+  private prrDelivered = 0;
+  private prrOut = 0;
+  private recoverFs = 0;
+  private prrOutAtAck = 0;
+  private prrMaxAtAck = 0;
+  private prrCwnd = 0;
   /** Duplicate ACKs that signal loss (RFC 5681: 3); raised when reordering fooled us. */
   dupThresh = 3;
   /** RFC 3522 Eifel: TSval of the fast retransmission and the window before it. */
@@ -1089,9 +1103,15 @@ export class Connection implements TcpConnection {
     }
     const segWnd = seg.window * 2 ** this.sndShift;
     const windowChanged = segWnd !== this.sndWnd;
+    const una0 = this.sndUna;
+    const sacked0 = this.sb.empty ? 0 : this.sb.sackedBytes();
+    const dupAcks0 = this.dupAcks;
+    this.prrOutAtAck = this.prrOut;
+    this.prrMaxAtAck = this.sndMax;
     let newlySacked = 0;
     if (this.sackOk && seg.options.sack) newlySacked = this.sb.update(seg.options.sack, seqMax(ack, this.sndUna), this.sndMax);
 
+    let isDup = false;
     if (gt(ack, this.sndUna)) {
       this.onNewAck(seg, now);
     } else if (
@@ -1102,9 +1122,24 @@ export class Connection implements TcpConnection {
     ) {
       // RFC 5681 2: a duplicate ACK (answers to zero-window probes are not loss signals);
       // RFC 6675 2: with SACK, an ACK that SACKs new data counts too.
+      isDup = true;
       this.onDupAck(now);
     }
+    const lostRtx0 = this.rackLog?.lostRtxCount ?? 0;
     if (this.rackOn()) this.rackOnAck(seg, now);
+    if (this.inRecovery && this.prrOn()) {
+      // RFC 9937 4: DeliveredData = change in SND.UNA + change in SACKed bytes; without SACK,
+      // one SMSS per duplicate ACK, and a cumulative ACK less what those already counted.
+      const advanced = sub(this.sndUna, una0);
+      let delivered: number;
+      if (this.sackOk) delivered = advanced + (this.sb.empty ? 0 : this.sb.sackedBytes()) - sacked0;
+      else delivered = isDup ? this.sndMss : Math.max(0, advanced - dupAcks0 * this.sndMss);
+      // safeACK: SND.UNA advances and no further loss is indicated: no retransmission found
+      // lost (Linux: FLAG_LOST_RETRANS), and with NewReno not a partial ACK (RFC 6582: the next
+      // segment is lost).
+      const safe = advanced > 0 && (this.rackLog?.lostRtxCount ?? 0) === lostRtx0 && this.sackOk;
+      this.prrAck(delivered, safe);
+    }
     if (this.inRecovery && this.sackOk) this.sackRecoverySend(now);
 
     // RFC 9293 3.10.7.4: if SND.UNA =< SEG.ACK =< SND.NXT, update the send window when the
@@ -1216,6 +1251,7 @@ export class Connection implements TcpConnection {
         this.undoSsthresh = this.cc.ssthresh;
       }
       this.cc.onLoss('fast', flight, now);
+      this.prrEnter();
       if (this.sackOk) {
         // RFC 6675 5 (4.3): retransmit the first unacknowledged segment at once.
         const end = this.sb.nextStart(this.sndUna) ?? this.sndMax;
@@ -1234,9 +1270,9 @@ export class Connection implements TcpConnection {
    *  above them), then send new data. */
   private sackRecoverySend(now: number): void {
     const fack = seqMax(this.sb.highest ?? this.sndUna, this.sndUna);
-    if (lt(this.rtxHigh, this.sndUna)) this.rtxHigh = this.sndUna;
-    let pipe = sub(this.sndMax, fack) + this.sb.holeBytes(this.sndUna, seqMin(this.rtxHigh, fack));
-    const wnd = Math.max(this.cc.ssthresh, this.sndMss);
+    let pipe = this.sackPipe();
+    // RFC 9937: PRR sets the window per ACK; without it, RFC 6675 keeps pipe below ssthresh.
+    const wnd = this.prrOn() ? this.prrCwnd : Math.max(this.cc.ssthresh, this.sndMss);
     const total = this.sb.sackedBytes();
     while (pipe < wnd) {
       // RFC 8985: segments RACK marked lost go first.
@@ -1280,6 +1316,67 @@ export class Connection implements TcpConnection {
     }
   }
 
+  /** RFC 6675 SetPipe (as this stack keeps it): everything above the highest SACKed byte, and
+   *  the holes below it that were retransmitted (not those RACK marked lost since). */
+  private sackPipe(): number {
+    const fack = seqMax(this.sb.highest ?? this.sndUna, this.sndUna);
+    if (lt(this.rtxHigh, this.sndUna)) this.rtxHigh = this.sndUna;
+    const rtxTo = seqMin(this.rtxHigh, fack);
+    let pipe = sub(this.sndMax, fack) + this.sb.holeBytes(this.sndUna, rtxTo);
+    if (this.rackLog && this.rackOn()) pipe -= this.rackLog.lostBytes(this.sndUna, rtxTo);
+    return Math.max(0, pipe);
+  }
+
+  /** Without SACK each duplicate ACK stands for one segment that left the network (RFC 9937 4,
+   *  RFC 5681 3.2); the retransmitted head replaces the lost one. */
+  private nonSackPipe(): number {
+    return Math.max(0, sub(this.sndMax, this.sndUna) - this.dupAcks * this.sndMss);
+  }
+
+  private prrOn(): boolean {
+    return this.config.prr ?? PRR_DEFAULT;
+  }
+
+  /** RFC 9937 4, on entering recovery: prr_delivered = prr_out = 0, RecoverFS = pipe (the
+   *  data not known delivered: FlightSize less what is SACKed). */
+  private prrEnter(): void {
+    this.prrDelivered = 0;
+    this.prrOut = 0;
+    this.prrOutAtAck = 0;
+    this.prrMaxAtAck = this.sndMax;
+    const sacked = this.sb.empty ? 0 : this.sb.sackedBytes();
+    this.recoverFs = Math.max(this.sndMss, sub(this.sndMax, this.sndUna) - (this.sackOk ? sacked : this.dupAcks * this.sndMss));
+    this.prrCwnd = 0;
+  }
+
+  /** RFC 9937 4 (PRR-SSRB, as Linux tcp_cwnd_reduction), on each ACK in recovery: how much
+   *  may be sent (sndcnt), as the window pipe + sndcnt. What this ACK already made us send
+   *  (the fast retransmission, a NewReno partial-ACK retransmission) counts against it. */
+  private prrAck(delivered: number, safeAck: boolean): void {
+    if (delivered <= 0) return; // RFC 9937 6.2: nothing delivered, nothing sent
+    const mss = this.sndMss;
+    const ssthresh = this.cc.ssthresh;
+    this.prrDelivered += delivered;
+    const sentNow = this.prrOut - this.prrOutAtAck;
+    const pipeNow = this.sackOk ? this.sackPipe() : this.nonSackPipe();
+    // The pipe when the ACK arrived. Without SACK a retransmission of the head does not change
+    // the estimate (the lost segment is replaced), only new data does.
+    const pipe = Math.max(0, pipeNow - (this.sackOk ? sentNow : sub(this.sndMax, this.prrMaxAtAck)));
+    let sndcnt: number;
+    if (pipe > ssthresh) {
+      // Proportional rate reduction: CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out.
+      sndcnt = Math.ceil((this.prrDelivered * ssthresh) / this.recoverFs) - this.prrOutAtAck;
+    } else {
+      // PRR-CRB, and PRR-SSRB (one SMSS more) when recovery makes good progress.
+      sndcnt = Math.max(this.prrDelivered - this.prrOutAtAck, delivered);
+      if (safeAck) sndcnt += mss;
+      sndcnt = Math.min(ssthresh - pipe, sndcnt);
+    }
+    // Force a fast retransmission upon entering recovery.
+    if (this.prrOutAtAck === 0 && sndcnt <= 0) sndcnt = mss;
+    this.prrCwnd = pipeNow + Math.max(0, sndcnt - sentNow);
+  }
+
   /** Retransmits [seq, seq+len) (with our FIN if it reaches the end of the data). */
   private retransmitRange(seq: number, len: number, now: number, cause: 'fast' | 'sack' | 'rto' | 'tlp'): void {
     const off = sub(seq, this.sndUna);
@@ -1291,6 +1388,7 @@ export class Connection implements TcpConnection {
     if (len > 0 && off + len === bufLen) flags |= PSH;
     if (fin) flags |= FIN;
     this.output(flags, seq, len > 0 ? this.sndBuf.read(off, len) : EMPTY, now);
+    if (this.inRecovery) this.prrOut += len + (fin ? 1 : 0);
     this.karn(seq, len + (fin ? 1 : 0));
     this.totalRetransmits++;
     this.ev({ type: 'retransmit', seq, len: len + (fin ? 1 : 0), cause: len === 0 ? 'fin' : cause });
@@ -1458,7 +1556,10 @@ export class Connection implements TcpConnection {
     const s = this.state;
     if (s !== 'ESTABLISHED' && s !== 'CLOSE-WAIT' && s !== 'FIN-WAIT-1' && s !== 'CLOSING' && s !== 'LAST-ACK') return;
     if (this.inRecovery && this.sackOk) return; // sackRecoverySend decides
+    const prr = this.inRecovery && this.prrOn();
     // RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment out.
+    // With SACK the SACKed bytes leave the flight (RFC 6675 pipe, below) and do the same; the
+    // two are one allowance, not two.
     const extra = this.inRecovery ? 0 : Math.min(this.dupAcks, 2) * this.sndMss;
     let sent = 0;
     for (;;) {
@@ -1476,12 +1577,24 @@ export class Connection implements TcpConnection {
       const avail = bufLen - off;
       // SACKed bytes are not in flight (RFC 6675 pipe), though still inside the peer's window.
       const sacked = this.sb.empty ? 0 : this.sb.sackedBelow(this.sndNxt);
-      const usable = Math.min(this.sndWnd - off, this.cc.cwnd + extra - (off - sacked));
+      const credit = Math.max(extra, sacked);
+      // RFC 9937: in recovery without SACK, PRR's window against the pipe estimate.
+      // Any room lets a whole segment go, as in SACK recovery (Linux counts in segments).
+      const room = prr ? this.prrCwnd - this.nonSackPipe() : 0;
+      const usable = prr
+        ? Math.min(this.sndWnd - off, room > 0 ? Math.max(room, this.curMss()) : 0)
+        : Math.min(this.sndWnd - off, this.cc.cwnd + credit - off);
       const mss = this.curMss();
       let len = Math.min(avail, mss, Math.max(0, usable));
       if (lt(this.sndNxt, this.sndMax)) {
         const next = this.sb.nextStart(this.sndNxt);
-        if (next !== undefined) len = Math.min(len, sub(next, this.sndNxt));
+        if (next !== undefined && lt(next, add(this.sndNxt, len))) {
+          // Like Linux (SACK state per sent segment), a SACK block that starts inside a full
+          // segment and covers the rest of it does not cut the retransmission to a runt: the
+          // segment goes whole (resending SACKed bytes is allowed, RFC 2018 8).
+          const e = this.sb.sackedEnd(next);
+          if (!(len === mss && e !== undefined && ge(e, add(this.sndNxt, len)))) len = sub(next, this.sndNxt);
+        }
         // A retransmission ends at the highest byte sent before: new data goes in segments of
         // its own (as Linux), so no segment straddles SND.MAX (analysers see it as new data).
         len = Math.min(len, sub(this.sndMax, this.sndNxt));
@@ -1531,14 +1644,16 @@ export class Connection implements TcpConnection {
     }
     const payload = len > 0 ? this.sndBuf.read(off, len) : EMPTY;
     let flags = ACK;
-    // PSH on the last segment of the queued data, and (like Linux) on the last segment a full
-    // window lets out.
+    // PSH on the last segment of the queued data, and (like Linux) on the last new segment a
+    // full window lets out. A retransmission does not get it for filling the window: PSH goes
+    // with the data (Linux keeps it on the segment that had it), RFC 9293 3.9.1.
     const wnd = Math.min(this.sndWnd, this.cc.cwnd);
-    if (len > 0 && (off + len === this.sndBuf.length || (off < wnd && off + len >= wnd))) flags |= PSH;
+    if (len > 0 && (off + len === this.sndBuf.length || (!isRtx && off < wnd && off + len >= wnd))) flags |= PSH;
     if (fin) flags |= FIN;
     if (this.sndUna === this.sndMax && this.config.userTimeout > 0) this.setTimer('user-timeout', now + this.config.userTimeout);
     this.output(flags, seq, payload, now);
     const segLen = len + (fin ? 1 : 0);
+    if (this.inRecovery) this.prrOut += segLen;
     if (isRtx) {
       this.karn(seq, segLen);
       this.totalRetransmits++;
@@ -1565,6 +1680,7 @@ export class Connection implements TcpConnection {
     this.karn(this.sndUna, len + (fin ? 1 : 0));
     this.totalRetransmits++;
     const segLen = len + (fin ? 1 : 0);
+    if (this.inRecovery) this.prrOut += segLen;
     // The segment may reach past what was sent before (data queued since): that is sent now.
     const end = add(this.sndUna, segLen);
     if (gt(end, this.sndNxt)) this.sndNxt = end;
@@ -1613,12 +1729,19 @@ export class Connection implements TcpConnection {
     const r = this.rack;
     if (r.minRtt === Infinity) return 0;
     if (!r.reorderingSeen && (this.inRecovery || this.sb.sackedBytes() >= this.dupThresh * this.sndMss)) return 0;
-    return Math.min(r.minRtt / 4, this.rtt.srtt ?? Infinity);
+    return Math.min((r.reoWndMult * r.minRtt) / 4, this.rtt.srtt ?? Infinity);
   }
 
   /** RFC 8985 6.2 (on each ACK) and 7.4 (the end of a probe episode). */
   private rackOnAck(seg: Segment, now: number): void {
     const sb = this.sb;
+    // RFC 8985 6.2 step 4: a D-SACK (RFC 2883: the first block below SEG.ACK or inside the
+    // second) means a retransmission was spurious: widen the reordering window.
+    const blocks = seg.options.sack;
+    const b0 = blocks?.[0];
+    const b1 = blocks?.[1];
+    const dsackSeen = b0 !== undefined && (le(b0[1], seg.ack) || (b1 !== undefined && ge(b0[0], b1[0]) && le(b0[1], b1[1])));
+    this.rack.onDsack(dsackSeen, this.sndUna, this.sndMax);
     this.rack.onAck(this.sndUna, (s, e) => {
       const x = sb.empty ? undefined : sb.sackedEnd(s);
       return x !== undefined && ge(x, e);
@@ -1660,6 +1783,8 @@ export class Connection implements TcpConnection {
       this.undoSsthresh = this.cc.ssthresh;
     }
     this.cc.onLoss('fast', sub(this.sndMax, this.sndUna), now);
+    this.prrEnter();
+    this.rack.onRecovery();
     if (lt(this.rtxHigh, this.sndUna)) this.rtxHigh = this.sndUna;
     // RFC 6675 5 (4.3): the first lost segment goes at once, whatever the pipe.
     const l = this.rack.nextLost(this.sndUna);
@@ -1691,9 +1816,9 @@ export class Connection implements TcpConnection {
     if (this.inRecovery || this.tlpEnd !== undefined || srtt === undefined || this.retransmits > 0) return;
     const cur = this.deadlines.retransmit;
     if (cur === this.reoDeadline || cur === this.tlpDeadline || cur === Infinity) return;
-    // PTO = 2*SRTT, plus the worst-case delayed ACK when one segment is in flight.
-    // Like Linux, at least 10 ms (a PTO of 0 would probe before any ACK could come back).
-    let pto = Math.max(2 * srtt, 10);
+    // PTO = 2*SRTT, plus the worst-case delayed ACK when one segment is in flight. Plus 2 ms
+    // (Linux TCP_TIMEOUT_MIN, tcp_schedule_loss_probe) so a PTO is never 0 on a fast path.
+    let pto = 2 * srtt + 2;
     if (sub(this.sndMax, this.sndUna) <= this.sndMss) pto += 200;
     const d = Math.ceil(now + pto);
     if (d >= cur) return;

@@ -1,7 +1,7 @@
 // RACK-TLP (RFC 8985): time-based loss detection. Pure bookkeeping: a log of the segments in
 // flight with the time each was (last) sent; the connection feeds it transmissions and ACKs and
 // asks which segments are lost. The tail loss probe's timing lives in the connection.
-import { ge, gt, le, lt } from './seq.js';
+import { ge, gt, le, lt, sub } from './seq.js';
 
 /** One transmitted segment (RFC 8985 5.1 per-segment variables). */
 interface TxSeg {
@@ -9,6 +9,8 @@ interface TxSeg {
   end: number;
   /** RFC 8985: Segment.xmit_ts, the time it was last (re)sent. */
   t: number;
+  /** Transmission order (a counter): breaks ties between segments sent in the same clock tick. */
+  n: number;
   /** RFC 8985: Segment.retransmitted. */
   rtx: boolean;
   /** SACKed (or ACKed) already: delivered. */
@@ -25,11 +27,20 @@ export class Rack {
   /** RFC 8985 5.2: RACK.xmit_ts, RACK.end_seq, RACK.rtt, RACK.min_RTT, RACK.fack. */
   xmitTs = -Infinity;
   endSeq = 0;
+  /** Transmission order of the segment that set RACK.xmit_ts. */
+  private xmitN = -1;
+  private txCount = 0;
   rtt = 0;
   minRtt = Infinity;
   private fack: number | undefined;
   /** RFC 8985 5.2: RACK.reordering_seen. */
   reorderingSeen = false;
+  /** RFC 8985 6.2 step 4: RACK.reo_wnd_mult, RACK.dsack_round, RACK.reo_wnd_persist. */
+  reoWndMult = 1;
+  private dsackRound: number | undefined;
+  private reoWndPersist = 16;
+  /** Retransmissions marked lost so far (a count that only grows). */
+  lostRtxCount = 0;
 
   get size(): number {
     return this.segs.length;
@@ -38,6 +49,7 @@ export class Rack {
   clear(): void {
     this.segs.length = 0;
     this.xmitTs = -Infinity;
+    this.xmitN = -1;
     this.fack = undefined;
   }
 
@@ -49,7 +61,7 @@ export class Rack {
     const last = segs.length ? segs[segs.length - 1] : undefined;
     if (!last || ge(start, last.end)) {
       if (segs.length >= MAX_LOG) segs.shift();
-      segs.push({ start, end, t: now, rtx: false, sacked: false, lost: false });
+      segs.push({ start, end, t: now, n: this.txCount++, rtx: false, sacked: false, lost: false });
       return;
     }
     for (let i = 0; i < segs.length; i++) {
@@ -68,10 +80,12 @@ export class Rack {
         s.end = end;
       }
       s.t = now;
+      s.n = this.txCount;
       s.rtx = true;
       s.lost = false;
     }
-    if (gt(end, last.end)) segs.push({ start: last.end, end, t: now, rtx: false, sacked: false, lost: false });
+    if (gt(end, last.end)) segs.push({ start: last.end, end, t: now, n: this.txCount, rtx: false, sacked: false, lost: false });
+    this.txCount++;
   }
 
   /** RFC 8985 6.2 steps 1-3 for an ACK: everything below `una` and every segment `sacked` says
@@ -92,8 +106,12 @@ export class Rack {
       // delivered by the original: it says nothing about when.
       if (s.rtx && rtt < this.minRtt) continue;
       if (rtt >= 0 && rtt < this.minRtt) this.minRtt = rtt;
-      if (s.t > this.xmitTs || (s.t === this.xmitTs && gt(s.end, this.endSeq))) {
+      // RACK_sent_after, with the transmission order for ties in time: RFC 8985 breaks them by
+      // sequence number, which puts a retransmission sent in the same tick after new data
+      // before it (and then a retransmission that is not lost looks lost).
+      if (s.n > this.xmitN) {
         this.xmitTs = s.t;
+        this.xmitN = s.n;
         this.endSeq = s.end;
         this.rtt = Math.max(0, rtt);
       }
@@ -115,15 +133,35 @@ export class Rack {
     for (const s of this.segs) {
       if (s.sacked || s.lost) continue;
       // RACK_sent_after(RACK.xmit_ts, RACK.end_seq, seg.xmit_ts, seg.end_seq)
-      const before = this.xmitTs > s.t || (this.xmitTs === s.t && gt(this.endSeq, s.end));
+      const before = this.xmitN > s.n;
       if (!before) continue;
       const remaining = s.t + this.rtt + reoWnd - now;
       if (remaining <= 0) {
         s.lost = true;
         lost++;
+        if (s.rtx) this.lostRtxCount++;
       } else timeout = Math.max(timeout, remaining);
     }
     return { lost, timeout };
+  }
+
+  /** RFC 8985 6.2 step 4, on each ACK: at most one widening per round trip (until SND.UNA
+   *  passes what was SND.NXT at the D-SACK); the widening persists for 16 recoveries. */
+  onDsack(dsack: boolean, sndUna: number, sndNxt: number): void {
+    if (this.dsackRound !== undefined && ge(sndUna, this.dsackRound)) this.dsackRound = undefined;
+    if (dsack && this.dsackRound === undefined) {
+      this.reoWndMult++;
+      this.dsackRound = sndNxt;
+      this.reoWndPersist = 16;
+    }
+  }
+
+  /** A loss recovery starts: after 16 without a D-SACK the window narrows again. */
+  onRecovery(): void {
+    if (--this.reoWndPersist <= 0) {
+      this.reoWndMult = 1;
+      this.reoWndPersist = 16;
+    }
   }
 
   /** The first segment marked lost and not sent again at or after `from`, if any. */
@@ -132,6 +170,17 @@ export class Rack {
       if (s.lost && gt(s.end, from)) return [lt(s.start, from) ? from : s.start, s.end];
     }
     return undefined;
+  }
+
+  /** Bytes of segments marked lost (not sent again) in [from, to): not in flight (RFC 6675 pipe). */
+  lostBytes(from: number, to: number): number {
+    let n = 0;
+    for (const s of this.segs) {
+      if (!lt(s.start, to)) break;
+      if (!s.lost || le(s.end, from)) continue;
+      n += sub(lt(s.end, to) ? s.end : to, gt(s.start, from) ? s.start : from);
+    }
+    return n;
   }
 
   /** An RTO: every mark is off (go-back-N resends everything anyway). */

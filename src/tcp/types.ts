@@ -151,8 +151,12 @@ export interface ConnectionConfig {
    *  buffer sizes are configured, and clears it when the user sizes a buffer (SO_RCVBUF). */
   bufSegments?: number;
   /** RFC 8985 RACK-TLP (with SACK): time-based loss detection and tail loss probes. Absent =
-   *  the default in tcp/connection.ts (RACK_DEFAULT). */
+   *  the default in tcp/connection.ts (RACK_DEFAULT: on). */
   rack?: boolean;
+  /** RFC 9937 (RFC 6937bis) Proportional Rate Reduction in fast recovery, SACK and NewReno:
+   *  PRR-SSRB as Linux. Absent = on (PRR_DEFAULT in tcp/connection.ts); false = RFC 6675
+   *  pipe < ssthresh and RFC 6582 window inflation. */
+  prr?: boolean;
   /** RFC 1337 TIME-WAIT assassination hazards: ignore RST in TIME-WAIT (FreeBSD does; Linux's
    *  net.ipv4.tcp_rfc1337 defaults to off). Absent = off: RFC 9293 3.10.7.4, RST -> CLOSED. */
   rfc1337?: boolean;

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { Scoreboard } from '../../src/tcp/sack.js';
 import { ACK, LOCAL_ISS as L, REMOTE_ISS as R, established, expectNothing, expectSegs, seg } from './helpers.js';
 
-const SACK = { sack: true };
+// RFC 6675 on its own: RACK-TLP (tcp/rack.ts, test/tcp/rack.test.ts) off.
+const SACK = { sack: true, rack: false };
 const PEER = { mss: 1000, sackPermitted: true };
 const ack = (a: number, sack?: Array<[number, number]>) => seg({ seq: R + 1, ack: a, flags: ACK, options: sack ? { sack } : {} });
 
@@ -42,8 +43,8 @@ test('ESTABLISHED (SACK): new data goes before a hole that is not yet lost (RFC 
   assert.deepEqual(b.sink.ofType('retransmit').map((e) => e.cause), ['fast', 'sack']);
 });
 
-test('ESTABLISHED (SACK): application-limited: the next hole goes without waiting (NextSeg rule 3)', () => {
-  const b = established(SACK, PEER);
+test('ESTABLISHED (SACK, prr off): application-limited: the next hole goes without waiting (NextSeg rule 3)', () => {
+  const b = established({ ...SACK, prr: false }, PEER);
   b.c.send(new Uint8Array(8000), 0);
   b.sink.clear();
   b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 3001]]), 10);
@@ -52,6 +53,21 @@ test('ESTABLISHED (SACK): application-limited: the next hole goes without waitin
   expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }, { flags: '.', seq: L + 3001, len: 1000 }]);
   b.c.segmentArrives(ack(L + 3001, [[L + 4001, L + 8001]]), 20);
   expectNothing(b);
+  b.c.segmentArrives(ack(L + 8001), 21);
+  assert.equal(b.c.nextDeadline(), Infinity);
+});
+
+test('ESTABLISHED (SACK, PRR): application-limited: the next hole goes on the next ACK (PRR-CRB paces it)', () => {
+  const b = established(SACK, PEER);
+  b.c.send(new Uint8Array(8000), 0);
+  b.sink.clear();
+  b.c.segmentArrives(ack(L + 1001, [[L + 2001, L + 3001]]), 10);
+  b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 5001], [L + 2001, L + 3001]]), 11);
+  b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 6001], [L + 2001, L + 3001]]), 12);
+  // RFC 9937: one segment delivered, one sent: the fast retransmission.
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 1001, [[L + 4001, L + 7001], [L + 2001, L + 3001]]), 13);
+  expectSegs(b, [{ flags: '.', seq: L + 3001, len: 1000 }]);
   b.c.segmentArrives(ack(L + 8001), 21);
   assert.equal(b.c.nextDeadline(), Infinity);
 });
@@ -98,6 +114,42 @@ test('ESTABLISHED: limited transmit: each of the first two duplicate ACKs sends 
   b.c.segmentArrives(ack(L + 1), 12);
   expectSegs(b, [{ flags: '.', seq: L + 1, len: 1000 }]);
   assert.equal(b.sink.ofType('retransmit')[0].cause, 'fast');
+});
+
+test('ESTABLISHED (SACK): limited transmit: a duplicate ACK SACKing one segment sends one new segment, not two', () => {
+  // RFC 3042 and the RFC 6675 pipe (SACKed bytes are not in flight) are one allowance.
+  const b = established(SACK, PEER);
+  b.c.send(new Uint8Array(14000), 0);
+  assert.equal(b.sink.take().length, 10);
+  b.c.segmentArrives(ack(L + 1, [[L + 4001, L + 5001]]), 10);
+  expectSegs(b, [{ flags: '.', seq: L + 10001, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 1, [[L + 4001, L + 6001]]), 11);
+  expectSegs(b, [{ flags: '.', seq: L + 11001, len: 1000 }]);
+});
+
+test('ESTABLISHED (SACK): go-back-N after an RTO, the peer SACKed only the last byte of a segment -> the segment goes whole, not as a runt', () => {
+  const b = established(SACK, PEER);
+  b.c.send(new Uint8Array(4000), 0);
+  b.sink.clear();
+  b.c.segmentArrives(ack(L + 1, [[L + 4000, L + 4001]]), 10);
+  b.c.onTimer(b.c.nextDeadline());
+  expectSegs(b, [{ flags: '.', seq: L + 1, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 1001, [[L + 4000, L + 4001]]), 1100);
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }, { flags: '.', seq: L + 2001, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 3001, [[L + 4000, L + 4001]]), 1200);
+  expectSegs(b, [{ flags: 'P.', seq: L + 3001, len: 1000 }]);
+});
+
+test('ESTABLISHED: go-back-N after an RTO -> a retransmission that fills cwnd has no PSH; the end of the data does', () => {
+  const b = established({}, { mss: 1000 });
+  b.c.send(new Uint8Array(4000), 0);
+  b.sink.clear();
+  b.c.onTimer(b.c.nextDeadline());
+  expectSegs(b, [{ flags: '.', seq: L + 1, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 1001), 1100); // cwnd 2 segments
+  expectSegs(b, [{ flags: '.', seq: L + 1001, len: 1000 }, { flags: '.', seq: L + 2001, len: 1000 }]);
+  b.c.segmentArrives(ack(L + 3001), 1200);
+  expectSegs(b, [{ flags: 'P.', seq: L + 3001, len: 1000 }]);
 });
 
 test('ESTABLISHED: slow start: an ACK of one segment lets two more out', () => {

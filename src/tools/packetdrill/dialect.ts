@@ -45,6 +45,7 @@ export const FREEBSD_PROFILE: Partial<ConnectionConfig> = {
   windowScaling: true, // rfc1323=1
   timestamps: true,
   sack: true, // sack.enable=1
+  rack: false, // the default stack has no RACK-TLP (tcp_rack is a separate loadable stack)
   keepAliveIdle: 7_200_000, // keepidle (ms)
   keepAliveInterval: 75_000, // keepintvl (ms)
   keepAliveCount: 8, // keepcnt
@@ -193,7 +194,7 @@ const LINUX_SYSCTLS: Record<string, SysctlRule> = {
   'net.ipv4.tcp_syncookies': harmless, // only matters under SYN floods
   'net.ipv4.tcp_synack_retries': harmless,
   // Linux loss-recovery and pacing knobs: no counterpart; they tune heuristics (F-RTO, FACK,
-  // RACK/TLP, TSO sizing, pacing) whose effects the runner reports as failures if they differ.
+  // TSO sizing, pacing) whose effects the runner reports as failures if they differ.
   'net.ipv4.tcp_frto': harmless,
   'net.ipv4.tcp_dsack': harmless,
   'net.ipv4.tcp_fack': harmless,
@@ -202,7 +203,11 @@ const LINUX_SYSCTLS: Record<string, SysctlRule> = {
     p.config.restartAfterIdle = num(v, n) !== 0;
   },
   'net.ipv4.tcp_early_retrans': harmless,
-  'net.ipv4.tcp_recovery': harmless,
+  // Bit 0 (TCP_RACK_LOSS_DETECTION; defaults.sh and the kernel default say 1): RFC 8985
+  // RACK-TLP, the stack's `rack` switch (RACK and the tail loss probe go together here).
+  'net.ipv4.tcp_recovery': (p, v, n) => {
+    p.config.rack = (num(v, n) & 1) !== 0;
+  },
   'net.ipv4.tcp_tso_win_divisor': harmless,
   'net.ipv4.tcp_min_tso_segs': harmless,
   'net.ipv4.tcp_pacing_ss_ratio': harmless,
