@@ -39,7 +39,7 @@ import {
   ICMPV6_TIME_EXCEEDED,
 } from '../wire/icmp.js';
 import { TimerHeap, type HeapItem } from './timer-heap.js';
-import { PortTable, isWildcard, type PortUser } from './ports.js';
+import { PortTable, isWildcard, type IpFields, type PortUser } from './ports.js';
 import { newCounters, emptyByState, formatNetstat, type HostCounters, type CounterSnapshot } from './counters.js';
 import { SocketError, type Errno } from './types.js';
 import { Sockets } from './sockets.js';
@@ -990,7 +990,8 @@ export class HostStack {
     this.c.tcpOutSegs++;
     if (seg.flags & RST) this.c.tcpOutRsts++;
     if (this.trace) this.traceSegment('out', e.local.addr, e.remote.addr, seg, e.id);
-    this.sendIp(r.iface, buildTcpPacket(e.srcBytes, e.dstBytes, seg, { checksum: !r.iface.port.checksumOffload, id: this.nextId() }));
+    const cfg = e.conn.config;
+    this.sendIp(r.iface, buildTcpPacket(e.srcBytes, e.dstBytes, seg, { checksum: !r.iface.port.checksumOffload, id: this.nextId(), tos: cfg.tos, ttl: cfg.ttl }));
   }
 
   private nextId(): number {
@@ -1010,7 +1011,7 @@ export class HostStack {
 
   /** A segment not belonging to a connection (RST for a closed port). */
   /** @internal A segment not belonging to a connection (RST for a closed port, SYN cookie). */
-  sendRaw(family: 4 | 6, src: string, dst: string, seg: Segment): void {
+  sendRaw(family: 4 | 6, src: string, dst: string, seg: Segment, ip?: IpFields): void {
     const r = this.route(dst, src);
     if (!r) {
       this.c.ipOutNoRoutes++;
@@ -1020,12 +1021,12 @@ export class HostStack {
     this.c.tcpOutSegs++;
     if (seg.flags & RST) this.c.tcpOutRsts++;
     if (this.trace) this.traceSegment('out', src, dst, seg);
-    this.sendIp(r.iface, buildTcpPacket(r.srcBytes, parseAddr(dst)!.bytes, seg, { checksum: !r.iface.port.checksumOffload, id: this.nextId() }));
+    this.sendIp(r.iface, buildTcpPacket(r.srcBytes, parseAddr(dst)!.bytes, seg, { checksum: !r.iface.port.checksumOffload, id: this.nextId(), tos: ip?.tos, ttl: ip?.ttl }));
   }
 
   /** RFC 9293 3.10.7.1 (CLOSED): never answer a RST; otherwise
    *  ACK off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; ACK on: <SEQ=SEG.ACK><CTL=RST>. */
-  private resetFor(family: 4 | 6, local: string, remote: string, seg: Segment): void {
+  private resetFor(family: 4 | 6, local: string, remote: string, seg: Segment, ip?: IpFields): void {
     if (seg.flags & RST) return;
     let rst: Segment;
     if (seg.flags & ACK) {
@@ -1034,7 +1035,18 @@ export class HostStack {
       const len = seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
       rst = { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: 0, ack: (seg.seq + len) >>> 0, flags: RST | ACK, window: 0, urgent: 0, options: {}, payload: new Uint8Array(0) };
     }
-    this.sendRaw(family, local, remote, rst);
+    this.sendRaw(family, local, remote, rst, ip ?? this.boundIpFields(family, local, seg.dstPort));
+  }
+
+  /** The IP header fields of a socket bound (not connected, not listening) to the segment's
+   *  address and port: the RST answering it goes out with them (as FreeBSD's tcp_respond uses
+   *  the matched socket's TOS and TTL). */
+  private boundIpFields(family: 4 | 6, local: string, port: number): IpFields | undefined {
+    for (const u of this.ports.usersOf(port)) {
+      if (!u.ipFields || u.kind() !== 'bound') continue;
+      if (u.addr === local || u.addr === (family === 4 ? '0.0.0.0' : '::')) return u.ipFields();
+    }
+    return undefined;
   }
 
   // ---- input -------------------------------------------------------------------------------
@@ -1148,7 +1160,7 @@ export class HostStack {
     // second, check for an ACK: <SEQ=SEG.ACK><CTL=RST> (or a SYN cookie)
     if (seg.flags & ACK) {
       if (this.synCookies?.ackToListener(l, { src, dst, family }, seg)) return;
-      return this.resetFor(family, dst, src, seg);
+      return this.resetFor(family, dst, src, seg, { tos: l.config.tos, ttl: l.config.ttl });
     }
     // third, check for a SYN
     if (!(seg.flags & SYN)) return this.drop('tcp', 'listen-no-syn');

@@ -16,6 +16,14 @@ export interface PortUser {
   /** True when the port was picked by connect() (RFC 6056), not bound explicitly. */
   readonly ephemeral: boolean;
   kind(): 'bound' | 'listen' | 'conn' | 'time-wait';
+  /** IP header fields (IP_TOS, IP_TTL ...) for a RST answering a segment to this bound socket. */
+  ipFields?(): IpFields;
+}
+
+/** Per-socket IP header fields: TOS / Traffic Class byte and TTL / hop limit (absent: default). */
+export interface IpFields {
+  tos?: number;
+  ttl?: number;
 }
 
 export function isWildcard(addr: string): boolean {

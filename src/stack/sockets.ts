@@ -16,7 +16,7 @@ import {
 } from './types.js';
 import type { HostStack, ConnEntry, Listener } from './host.js';
 import { Listener as ListenerClass, canonicalAddr } from './host.js';
-import { isWildcard, type PortUser } from './ports.js';
+import { isWildcard, type IpFields, type PortUser } from './ports.js';
 import { errnoNumber } from './errno.js';
 
 type Watcher = (ev: SocketEventName) => void;
@@ -64,6 +64,9 @@ class Sock implements PortUser {
   }
   kind(): 'bound' | 'listen' {
     return this.listener ? 'listen' : 'bound';
+  }
+  ipFields(): IpFields {
+    return { tos: this.cfg.tos, ttl: this.cfg.ttl };
   }
 }
 
@@ -694,6 +697,31 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
         }
         return;
       }
+      case 'TCP_NOOPT':
+        // FreeBSD: no options in our SYN (ConnectionConfig.noOptions).
+        return apply({ noOptions: num() !== 0 }, false);
+      case 'TCP_KEEPINIT': {
+        // FreeBSD: seconds to complete the open (RFC 9293 3.8.3); 0 = the host's default.
+        const v = pos();
+        if (v > 0x7fffffff / 1000) throw new SocketError('EINVAL', 'TCP_KEEPINIT out of range');
+        return apply({ openTimeout: v === 0 ? this.host.tcpDefaults.openTimeout : v * 1000 }, false);
+      }
+      case 'IP_TOS':
+      case 'IPV6_TCLASS': {
+        // RFC 9293 3.9.1.1 Diffserv field. The ECN bits stay TCP's (RFC 3168 6.1.1: a
+        // connection that has not negotiated ECN sends Not-ECT), as Linux keeps them for TCP.
+        if (s.family !== (opt === 'IP_TOS' ? 4 : 6)) throw new SocketError('ENOPROTOOPT', `${opt} on an IPv${s.family} socket`);
+        const v = Math.floor(num());
+        if (v < (opt === 'IP_TOS' ? 0 : -1) || v > 255) throw new SocketError('EINVAL', `${opt} out of range`);
+        return apply({ tos: v === -1 ? this.host.tcpDefaults.tos : v & 0xfc }, true);
+      }
+      case 'IP_TTL':
+      case 'IPV6_UNICAST_HOPS': {
+        if (s.family !== (opt === 'IP_TTL' ? 4 : 6)) throw new SocketError('ENOPROTOOPT', `${opt} on an IPv${s.family} socket`);
+        const v = Math.floor(num());
+        if (v < -1 || v > 255 || (v === 0 && opt === 'IP_TTL')) throw new SocketError('EINVAL', `${opt} out of range`);
+        return apply({ ttl: v === -1 ? this.host.tcpDefaults.ttl : v }, true);
+      }
       default:
         throw new SocketError('ENOPROTOOPT', `unknown option ${String(opt)}`);
     }
@@ -744,6 +772,16 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
         return s.rcvLowat;
       case 'TCP_NOTSENT_LOWAT':
         return s.notsentLowat;
+      case 'TCP_NOOPT':
+        return cfg.noOptions ? 1 : 0;
+      case 'TCP_KEEPINIT':
+        return Math.floor((cfg.openTimeout ?? 0) / 1000);
+      case 'IP_TOS':
+      case 'IPV6_TCLASS':
+        return cfg.tos ?? 0;
+      case 'IP_TTL':
+      case 'IPV6_UNICAST_HOPS':
+        return cfg.ttl ?? 64;
       default:
         throw new SocketError('ENOPROTOOPT', `unknown option ${String(opt)}`);
     }

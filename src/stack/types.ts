@@ -49,7 +49,8 @@ export interface PollResult {
 export type SockOpt =
   | 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'SO_KEEPALIVE' | 'SO_LINGER'
   | 'SO_ERROR' | 'TCP_NODELAY' | 'TCP_MAXSEG' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT'
-  | 'TCP_USER_TIMEOUT' | 'TCP_CORK' | 'SO_RCVLOWAT' | 'TCP_NOTSENT_LOWAT';
+  | 'TCP_USER_TIMEOUT' | 'TCP_CORK' | 'SO_RCVLOWAT' | 'TCP_NOTSENT_LOWAT' | 'TCP_NOOPT' | 'TCP_KEEPINIT'
+  | 'IP_TOS' | 'IP_TTL' | 'IPV6_TCLASS' | 'IPV6_UNICAST_HOPS';
 
 export interface SocketLayer {
   socket(family: 4 | 6): number;
@@ -134,7 +135,8 @@ export interface SocketWatch {
 //   - close: graceful (the connection lives on as an orphan through FIN-WAIT/TIME-WAIT), except
 //     SO_LINGER {onoff: true, linger: 0} or unread received data: abort with RST.
 //   - setsockopt: TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE/INTVL (seconds), TCP_KEEPCNT,
-//     TCP_USER_TIMEOUT (ms) apply to a live connection too; SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG to
+//     TCP_USER_TIMEOUT (ms), IP_TOS/IPV6_TCLASS, IP_TTL/IPV6_UNICAST_HOPS apply to a live
+//     connection too; SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG, TCP_NOOPT, TCP_KEEPINIT (seconds) to
 //     connections opened (or accepted) later; accepted sockets inherit the listener's options.
 //     TCP_CORK and SO_LINGER's non-zero timeout are stored only. SO_RCVLOWAT affects poll().
 //   - poll: like Linux tcp_poll (a fresh socket is writable and hup).

@@ -36,7 +36,7 @@ const TS_OVERHEAD = 12;
 const RACK_DEFAULT = true;
 /** RFC 6937 / RFC 9937 Proportional Rate Reduction when config.prr is absent (Linux: always). */
 const PRR_DEFAULT = true;
-const TIMER_NAMES: readonly TimerName[] = ['retransmit', 'persist', 'keepalive', 'time-wait', 'delayed-ack', 'user-timeout'];
+const TIMER_NAMES: readonly TimerName[] = ['retransmit', 'persist', 'keepalive', 'time-wait', 'delayed-ack', 'user-timeout', 'open-timeout'];
 
 /** States in which SEND queues data to go out (RFC 9293 3.10.2). */
 function isSynchronized(s: TcpState): boolean {
@@ -99,6 +99,8 @@ export class Connection implements TcpConnection {
   private passive = false;
   /** Text that came with the peer's SYN in a simultaneous open, for after ESTABLISHED. */
   private synText: Uint8Array | undefined;
+  /** synRtxDropOptions reached: SYNs carry only MSS; no extensions are negotiated. */
+  private synExtDropped = false;
   private wasFull = false;
   /** When data last went out (Linux lsndtime), for restart after idle (RFC 5681 4.1). */
   private lastDataSentAt: number | undefined;
@@ -178,6 +180,7 @@ export class Connection implements TcpConnection {
     'time-wait': Infinity,
     'delayed-ack': Infinity,
     'user-timeout': Infinity,
+    'open-timeout': Infinity,
   };
 
   constructor(init: ConnectionInit) {
@@ -267,6 +270,20 @@ export class Connection implements TcpConnection {
     if (from === to) return;
     this.state = to;
     this.ev({ type: 'state', from, to, cause });
+    // The open attempt is over (RFC 9293 3.8.3): its time limit no longer applies.
+    if (this.deadlines['open-timeout'] !== Infinity && to !== 'SYN-SENT' && to !== 'SYN-RECEIVED') this.cancelTimer('open-timeout');
+  }
+
+  /** RFC 9293 3.8.3: the application's limit on the open attempt (openTimeout). */
+  private armOpenTimeout(now: number): void {
+    const t = this.config.openTimeout ?? 0;
+    if (t > 0) this.setTimer('open-timeout', now + t);
+  }
+
+  /** Window scaling, timestamps and SACK may be offered and negotiated (not TCP_NOOPT, not
+   *  dropped by synRtxDropOptions). */
+  private synExtensions(): boolean {
+    return !this.config.noOptions && !this.synExtDropped;
   }
 
   private drop(reason: string): void {
@@ -349,7 +366,9 @@ export class Connection implements TcpConnection {
     // Linux order in the SYN: MSS, SACK-permitted, timestamps, NOP, window scale. The wire layer
     // emits options in the order of these keys.
     const c = this.config;
+    if (c.noOptions) return {}; // TCP_NOOPT: not even MSS (RFC 9293 3.7.1 lets the peer assume 536/1220)
     const o: SegmentOptions = { mss: this.mtuMss };
+    if (!this.synExtensions()) return o;
     if (c.sack && (!isSynAck || this.sackOk)) o.sackPermitted = true;
     if (c.timestamps && (!isSynAck || this.tsOk)) o.timestamp = { val: this.tsNow(now), ecr: isSynAck ? this.tsRecent : 0 };
     if (c.windowScaling && (!isSynAck || this.wsOk)) o.wscale = this.ourShift;
@@ -514,6 +533,7 @@ export class Connection implements TcpConnection {
     this.retransmits = 0;
     this.startRttTiming(this.iss, now);
     this.setTimer('retransmit', now + this.rtt.rto);
+    this.armOpenTimeout(now);
   }
 
   /** RFC 9293 3.10.1 OPEN, passive. */
@@ -762,6 +782,7 @@ export class Connection implements TcpConnection {
     this.retransmits = 0;
     this.startRttTiming(this.iss, now);
     this.setTimer('retransmit', now + this.rtt.rto);
+    this.armOpenTimeout(now);
   }
 
   /** Options in a SYN (RFC 9293 3.7.1 MSS, RFC 7323 WS/TS, RFC 2018 SACK-permitted). */
@@ -769,16 +790,17 @@ export class Connection implements TcpConnection {
     const o = seg.options;
     const c = this.config;
     this.peerMss = o.mss ?? (c.family === 6 ? 1220 : 536);
-    this.wsOk = c.windowScaling && o.wscale !== undefined;
+    const ext = this.synExtensions();
+    this.wsOk = ext && c.windowScaling && o.wscale !== undefined;
     // RFC 7323 2.3: a shift above 14 is used as 14.
     this.sndShift = this.wsOk ? Math.min(14, o.wscale!) : 0;
     this.rcvShift = this.wsOk ? this.ourShift : 0;
-    this.tsOk = c.timestamps && o.timestamp !== undefined;
+    this.tsOk = ext && c.timestamps && o.timestamp !== undefined;
     if (this.tsOk) {
       this.tsRecent = o.timestamp!.val;
       this.tsRecentAge = now;
     }
-    this.sackOk = c.sack && o.sackPermitted === true;
+    this.sackOk = ext && c.sack && o.sackPermitted === true;
     this.updateSndMss();
     this.rcvMss = Math.min(c.mss, this.sndMss);
     // Deliberate choice (as FreeBSD's tcp_mss on an active open): the receive buffer is rounded
@@ -1888,6 +1910,11 @@ export class Connection implements TcpConnection {
         // RFC 9293 3.8.4 / 3.10.8: user timeout: flush queues, signal, enter CLOSED.
         this.toClosed('user timeout', { code: 'ETIMEDOUT', message: 'connection aborted due to user timeout' });
         return;
+      case 'open-timeout':
+        // RFC 9293 3.8.3: give up on the open attempt (a listener's child goes back to LISTEN).
+        if (this.state === 'SYN-RECEIVED' && this.passive) return this.resetToListen('open timeout');
+        if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') return this.timedOut('open timeout');
+        return;
     }
   }
 
@@ -1914,6 +1941,8 @@ export class Connection implements TcpConnection {
       this.rtt.backoff();
       this.timing = false; // Karn
       this.totalRetransmits++;
+      const dropAt = this.config.synRtxDropOptions ?? 0;
+      if (s === 'SYN-SENT' && dropAt > 0 && this.retransmits >= dropAt) this.synExtDropped = true;
       this.output(s === 'SYN-SENT' ? SYN : SYN | ACK, this.iss, EMPTY, now);
       if (s === 'FIN-WAIT-1') this.output(FIN | ACK, this.finSeq, EMPTY, now);
       this.ev({ type: 'retransmit', seq: this.iss, len: 1, cause: 'syn' });

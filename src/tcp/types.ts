@@ -48,7 +48,7 @@ export class TcpError extends Error {
   }
 }
 
-export type TimerName = 'retransmit' | 'persist' | 'keepalive' | 'time-wait' | 'delayed-ack' | 'user-timeout';
+export type TimerName = 'retransmit' | 'persist' | 'keepalive' | 'time-wait' | 'delayed-ack' | 'user-timeout' | 'open-timeout';
 
 /** Everything the connection tells its owner besides segments. */
 export type ConnEvent =
@@ -157,6 +157,26 @@ export interface ConnectionConfig {
    *  PRR-SSRB as Linux. Absent = on (PRR_DEFAULT in tcp/connection.ts); false = RFC 6675
    *  pipe < ssthresh and RFC 6582 window inflation. */
   prr?: boolean;
+  /** RFC 9293 3.8.3: "the application can close the connection (i.e., give up on the open
+   *  attempt) sooner": a time limit (ms) on SYN-SENT and SYN-RECEIVED, ending the open with
+   *  ETIMEDOUT (a passive child returns to LISTEN). FreeBSD TCP_KEEPINIT / net.inet.tcp.keepinit.
+   *  Absent or 0: off (synRetries governs). */
+  openTimeout?: number;
+  /** No TCP options in our SYN or SYN,ACK, not even MSS (FreeBSD TCP_NOOPT). RFC 9293 3.1:
+   *  options are optional; without an MSS option the peer assumes 536 (IPv4) or 1220 (IPv6),
+   *  3.7.1. Window scaling, timestamps and SACK are then off for the connection. */
+  noOptions?: boolean;
+  /** From this SYN retransmission on (in SYN-SENT), the SYN carries only the MSS option and the
+   *  connection no longer offers window scaling, timestamps or SACK (FreeBSD
+   *  net.inet.tcp.rexmit_drop_options=1: the third retransmission), for middleboxes that drop
+   *  SYNs with options they do not know. RFC 9293 3.7.1 keeps MSS (SHLD-5). Absent or 0: off. */
+  synRtxDropOptions?: number;
+  /** IP header fields of every segment the connection sends: the IPv4 TOS / IPv6 Traffic
+   *  Class byte (RFC 9293 3.9.1.1 OPEN "Diffserv field"; RFC 2474) and the IPv4 TTL / IPv6 hop
+   *  limit (socket options IP_TOS/IPV6_TCLASS, IP_TTL/IPV6_UNICAST_HOPS). Absent: the host's
+   *  defaults (0, 64). */
+  tos?: number;
+  ttl?: number;
   /** RFC 1337 TIME-WAIT assassination hazards: ignore RST in TIME-WAIT (FreeBSD does; Linux's
    *  net.ipv4.tcp_rfc1337 defaults to off). Absent = off: RFC 9293 3.10.7.4, RST -> CLOSED. */
   rfc1337?: boolean;

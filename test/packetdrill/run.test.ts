@@ -256,3 +256,92 @@ test('dialect: Linux profile grows slow start by every acked segment; tcp_slow_s
   applySysctl(p, 'net.ipv4.tcp_slow_start_after_idle', '1');
   assert.equal(p.config.restartAfterIdle, true);
 });
+
+// ---- IP header fields `(tos ..)`, `(ttl ..)`: sent as written inbound, strict outbound
+
+const TOS_SCRIPT = [
+  '--tolerance_usecs=50000', // line 1
+  '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+  '+0 setsockopt(3, IPPROTO_IP, IP_TOS, [IPTOS_DSCP_CS1], 4) = 0',
+  '+0 setsockopt(3, IPPROTO_IP, IP_TTL, [4], 4) = 0',
+  '+0 bind(3, ..., ...) = 0',
+  '+0 listen(3, 1) = 0',
+  '+0 < (tos 0x28) S 0:0(0) win 32767 <mss 1460>', // line 7
+  '+0 > (tos 0x20, ttl 4) S. 0:0(0) ack 1 <mss 1460>', // line 8
+  '+.1 < (ttl 3) . 1:1(0) ack 1 win 32767', // line 9
+  '+0 accept(3, ..., ...) = 4', // line 10
+  '+0 setsockopt(4, IPPROTO_IP, IP_TOS, [IPTOS_DSCP_CS7], 4) = 0', // line 11
+  '+0 write(4, ..., 100) = 100', // line 12
+  '+0 > (tos 0xe0) P. 1:101(100) ack 1', // line 13
+];
+
+test('runner: (tos ..)/(ttl ..) on outbound packets are checked strictly; IP_TOS/IP_TTL set them', () => {
+  const r = run(TOS_SCRIPT);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+  const wrongTos = run(replace(TOS_SCRIPT, 13, '+0 > (tos 0x20) P. 1:101(100) ack 1'));
+  assert.equal(wrongTos.verdict, 'FAIL');
+  assert.equal(wrongTos.line, 13);
+  assert.match(wrongTos.message!, /tos 0xe0 instead of 0x20/);
+  const wrongTtl = run(replace(TOS_SCRIPT, 8, '+0 > (ttl 64) S. 0:0(0) ack 1 <mss 1460>'));
+  assert.equal(wrongTtl.verdict, 'FAIL');
+  assert.match(wrongTtl.message!, /ttl 4 instead of 64/);
+  const unknown = run(replace(TOS_SCRIPT, 13, '+0 > (flowlabel 7) P. 1:101(100) ack 1'));
+  assert.equal(unknown.verdict, 'UNSUPPORTED');
+});
+
+// ---- TCP_NOOPT, TCP_KEEPINIT and the FreeBSD sysctls keepinit / rexmit_drop_options
+
+test('runner: TCP_NOOPT sends a SYN without options (a listed option then fails)', () => {
+  const lines = [
+    '--tolerance_usecs=25000',
+    '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+    '+0 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0',
+    '+0 setsockopt(3, IPPROTO_TCP, TCP_NOOPT, [1], 4) = 0',
+    '+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)',
+    '+0 > S 0:0(0)', // line 6
+  ];
+  assert.equal(run(lines).verdict, 'PASS', formatResult(run(lines)));
+  const r = run(replace(lines, 6, '+0 > S 0:0(0) <mss 1460>'));
+  assert.equal(r.verdict, 'FAIL');
+  assert.equal(r.line, 6);
+});
+
+function keepinitScript(head: string[]): string[] {
+  return [
+    '--tolerance_usecs=100000',
+    '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+    ...head,
+    '0...2 connect(3, ..., ...) = -1 ETIMEDOUT (Operation timed out)',
+    '+0 > S 0:0(0)',
+    '+1 > S 0:0(0)',
+    '4 close(3) = 0',
+  ];
+}
+
+test('runner: TCP_KEEPINIT and net.inet.tcp.keepinit bound the open attempt (ETIMEDOUT)', () => {
+  const viaOpt = run(keepinitScript(['+0 setsockopt(3, IPPROTO_TCP, TCP_KEEPINIT, [2], 4) = 0']));
+  assert.equal(viaOpt.verdict, 'PASS', formatResult(viaOpt));
+  const viaSysctl = run(keepinitScript(['+0 `sysctl -w net.inet.tcp.keepinit=2000`']));
+  assert.equal(viaSysctl.verdict, 'PASS', formatResult(viaSysctl));
+  // Without either, connect() is still pending at 2 s: the script fails.
+  assert.equal(run(keepinitScript([])).verdict, 'FAIL');
+});
+
+test('runner: net.inet.tcp.rexmit_drop_options=1 -> the third SYN retransmission carries only MSS', () => {
+  const lines = [
+    '--tolerance_usecs=100000',
+    '0 `sysctl -w net.inet.tcp.rexmit_drop_options=1`',
+    '+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+    '+0 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0',
+    '+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)',
+    '0 > S 0:0(0) <mss 1460,nop,wscale 6,sackOK,TS val 100 ecr 0>',
+    '1 > S 0:0(0) <mss 1460,nop,wscale 6,sackOK,TS val 1100 ecr 0>',
+    '3 > S 0:0(0) <mss 1460,nop,wscale 6,sackOK,TS val 3100 ecr 0>',
+    '7 > S 0:0(0) <mss 1460>', // line 9
+  ];
+  const r = run(lines);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+  const off = run(replace(lines, 2, '0 `sysctl -w net.inet.tcp.rexmit_drop_options=0`'));
+  assert.equal(off.verdict, 'FAIL');
+  assert.equal(off.line, 9);
+});

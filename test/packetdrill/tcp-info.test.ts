@@ -7,8 +7,10 @@ import { checkPython, evalPython } from '../../src/tools/packetdrill/python.js';
 // tcpi_snd_ssthresh, tcpi_rcv_mss, tcpi_last_data_recv. Each script asserts a value that changes
 // during the script, so a field stuck at one value (or mapped wrongly) fails.
 
+// RACK-TLP and PRR off: these scripts walk through RFC 6675 / RTO recovery step by step (a TLP probe,
+// RACK's reordering timer or PRR's pacing would change the packets); under test is the tcp_info mapping.
 function run(lines: string[]) {
-  return runScriptText(lines.join('\n') + '\n', 'case.pkt');
+  return runScriptText(lines.join('\n') + '\n', 'case.pkt', { tcp: { rack: false, prr: false } });
 }
 
 // SACK loss recovery: Open -> Disorder (one SACK) -> Recovery (RFC 6675 IsLost) -> Open once

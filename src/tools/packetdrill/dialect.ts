@@ -49,6 +49,7 @@ export const FREEBSD_PROFILE: Partial<ConnectionConfig> = {
   keepAliveIdle: 7_200_000, // keepidle (ms)
   keepAliveInterval: 75_000, // keepintvl (ms)
   keepAliveCount: 8, // keepcnt
+  openTimeout: 75_000, // keepinit (ms)
 };
 
 /** Linux profile before defaults.sh is read (the kernel's own defaults where they matter). */
@@ -124,9 +125,10 @@ const FREEBSD_SYSCTLS: Record<string, SysctlRule> = {
   'net.inet.tcp.keepcnt': (p, v, n) => {
     p.config.keepAliveCount = num(v, n);
   },
-  // Connection-establishment timeout; only FreeBSD's default (75 s) is what the stack does via
-  // its SYN retries, so other values are unsupported.
-  'net.inet.tcp.keepinit': onlyAt('75000'),
+  // Connection-establishment timeout, ms (ConnectionConfig.openTimeout, RFC 9293 3.8.3).
+  'net.inet.tcp.keepinit': (p, v, n) => {
+    p.config.openTimeout = num(v, n);
+  },
   // ECN: 0 = off, 2 = only answer ECN requests. Scripts that exercise ECN carry E/W flags and are
   // rejected separately; 1 (initiate ECN) changes our SYN, which the stack cannot do.
   'net.inet.tcp.ecn.enable': onlyAt('0', '2'),
@@ -141,7 +143,12 @@ const FREEBSD_SYSCTLS: Record<string, SysctlRule> = {
   'net.inet.tcp.rexmit_slop': (p, v, n) => {
     p.config.rtoSlop = num(v, n);
   },
-  'net.inet.tcp.rexmit_drop_options': onlyAt('0'),
+  // 1: the third SYN retransmission and later ones carry only MSS (ConnectionConfig
+  // synRtxDropOptions = 3; FreeBSD tcp_timer_rexmt, t_rxtshift == 3).
+  'net.inet.tcp.rexmit_drop_options': (p, v, n) => {
+    if (v !== '0' && v !== '1') throw new Unsupported(`sysctl ${n}=${v} is not understood`);
+    p.config.synRtxDropOptions = v === '1' ? 3 : 0;
+  },
   // SYN+FIN: 0 = process per RFC 9293; 1 = silently drop in every state (HostStack dropSynFin).
   'net.inet.tcp.drop_synfin': (p, v, n) => {
     if (v !== '0' && v !== '1') throw new Unsupported(`sysctl ${n}=${v} is not understood`);

@@ -412,6 +412,7 @@ function parsePacket(c: Cursor, dir: 'in' | 'out', line: number): TcpPacketSpec 
     return spec;
   }
   const spec: TcpPacketSpec = { kind: 'tcp', dir, flags: '', seq: null, len: 0, absoluteSeq: false };
+  if (ipAttrs) spec.ipAttrs = ipAttrs;
   // Flags, possibly preceded by an ECN codepoint in brackets.
   const ecn = /^\[([a-z0-9]+)\]\s*/.exec(text);
   if (ecn) {
@@ -681,7 +682,9 @@ export function parseScript(text: string, file = '<script>', opts: ParseOptions 
 
 /** Formats a packet spec back into script syntax (for messages). */
 export function formatPacketSpec(p: TcpPacketSpec): string {
-  let s = `${p.dir === 'in' ? '<' : '>'} ${p.flags} `;
+  let s = `${p.dir === 'in' ? '<' : '>'} `;
+  if (p.ipAttrs) s += `(${Object.entries(p.ipAttrs).map(([k, v]) => `${k} ${k === 'tos' || k === 'class' ? `0x${v.toString(16)}` : v}`).join(', ')}) `;
+  s += `${p.flags} `;
   s += p.seq ? `${p.seq.start}:${p.seq.end}(${p.seq.len})` : `...(${p.len})`;
   if (p.absoluteSeq) s += '!';
   if (p.ack !== undefined) s += ` ack ${p.ack}`;

@@ -104,6 +104,16 @@ const CONSTS: Record<string, number> = {
   SOCK_STREAM: 1,
   IPPROTO_TCP: 6,
   IPPROTO_IP: 0,
+  IPPROTO_IPV6: 41,
+  // RFC 2474 class selector code points, as the TOS byte (<netinet/ip.h> IPTOS_DSCP_CSn).
+  IPTOS_DSCP_CS0: 0x00,
+  IPTOS_DSCP_CS1: 0x20,
+  IPTOS_DSCP_CS2: 0x40,
+  IPTOS_DSCP_CS3: 0x60,
+  IPTOS_DSCP_CS4: 0x80,
+  IPTOS_DSCP_CS5: 0xa0,
+  IPTOS_DSCP_CS6: 0xc0,
+  IPTOS_DSCP_CS7: 0xe0,
   SOL_SOCKET: 1,
   SOL_TCP: 6,
   AF_INET: 2,
@@ -146,7 +156,35 @@ const SOCKOPTS: Record<string, SockOpt> = {
   TCP_CORK: 'TCP_CORK',
   SO_RCVLOWAT: 'SO_RCVLOWAT',
   TCP_NOTSENT_LOWAT: 'TCP_NOTSENT_LOWAT',
+  TCP_NOOPT: 'TCP_NOOPT',
+  TCP_KEEPINIT: 'TCP_KEEPINIT',
+  IP_TOS: 'IP_TOS',
+  IP_TTL: 'IP_TTL',
+  IPV6_TCLASS: 'IPV6_TCLASS',
+  IPV6_UNICAST_HOPS: 'IPV6_UNICAST_HOPS',
 };
+
+/** IP header fields a packet line may name: `(tos 0x20)` / `(class 0x20)` the whole TOS /
+ *  Traffic Class byte, `(ttl 4)` / `(hlim 4)` the TTL / hop limit. Inbound: sent so; outbound:
+ *  checked strictly. */
+const IP_ATTRS: Record<string, 'tos' | 'ttl'> = { tos: 'tos', class: 'tos', ttl: 'ttl', hlim: 'ttl' };
+
+function ipAttrFields(attrs: Record<string, number> | undefined): { tos?: number; ttl?: number } {
+  const f: { tos?: number; ttl?: number } = {};
+  for (const [k, v] of Object.entries(attrs ?? {})) f[IP_ATTRS[k]] = v;
+  return f;
+}
+
+/** The first named IP header field the packet does not carry, or null. */
+function ipAttrMismatch(attrs: Record<string, number>, p: Packet): string | null {
+  const tos = p.ip.version === 4 ? (p.ip.dscp << 2) | p.ip.ecn : p.ip.trafficClass;
+  for (const [k, want] of Object.entries(attrs)) {
+    const got = IP_ATTRS[k] === 'tos' ? tos : p.ttl;
+    const hex = (x: number): string => (IP_ATTRS[k] === 'tos' ? `0x${x.toString(16)}` : String(x));
+    if (got !== want) return `${k} ${hex(got)} instead of ${hex(want)}`;
+  }
+  return null;
+}
 
 const SYSCALLS = new Set([
   'socket', 'bind', 'listen', 'accept', 'connect', 'read', 'recv', 'recvfrom', 'write', 'send', 'sendto',
@@ -222,7 +260,7 @@ function checkSupport(script: Script, scriptDir: string): void {
       if (a.ecn) at(`ECN codepoint [${a.ecn}] (ECN not implemented)`);
       if (/[EW]/.test(a.flags)) at('ECN flags E/W (ECN not implemented)');
       if (/U/.test(a.flags) || a.urg !== undefined) at('urgent data (URG)');
-      if (a.ipAttrs) at(`IP header fields (${Object.keys(a.ipAttrs).join(', ')})`);
+      for (const k of Object.keys(a.ipAttrs ?? {})) if (!IP_ATTRS[k]) at(`IP header field (${k} ...)`);
       if (a.udp) at('UDP encapsulation');
       for (const opt of a.options ?? []) {
         if (opt.kind === 'md5') at('TCP MD5 option');
@@ -590,6 +628,8 @@ class Runner {
     if (spec.win !== undefined && spec.win !== tcp.window) this.lenientUsed.add('window');
     const optErr = this.compareOptions(spec, tcp.options);
     if (optErr) mismatch(optErr);
+    const ipErr = spec.ipAttrs ? ipAttrMismatch(spec.ipAttrs, p) : null;
+    if (ipErr) mismatch(ipErr);
     if (first.t < lo) {
       this.fail(ev, `expected ${want} at ${fmtT(t)} (tolerance ${this.tolMs} ms), got it early at ${fmtT(first.t)}`);
     }
@@ -691,7 +731,7 @@ class Runner {
       urgent: 0,
       options,
       payload: new Uint8Array(spec.len),
-    });
+    }, ipAttrFields(spec.ipAttrs));
     if (this.opts.verbose) this.log.push(`${fmtT(this.sched.now())} in  ${formatPacketSpec(spec)}`);
     this.deliver(bytes);
   }
