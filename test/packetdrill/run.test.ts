@@ -199,6 +199,10 @@ test('runner: an outbound packet written without <...> has its options unchecked
   assert.equal(r.verdict, 'PASS', formatResult(r));
   const strict = run(replace(lines, 11, '+0 > . 1:1(0) ack 1 <>'));
   assert.equal(strict.verdict, 'FAIL', formatResult(strict));
+  assert.match(strict.message!, /options/);
+  // `<>` on a packet that has none passes: the in-order ACK after the hole is filled.
+  const none = run([...lines, '+0 < . 1:1001(1000) ack 1 win 257', '+0 > . 1:1(0) ack 2001 <>']);
+  assert.equal(none.verdict, 'PASS', formatResult(none));
   const wrong = run(replace(lines, 11, '+0 > . 1:1(0) ack 1 <nop,nop,sack 1001:1501>'));
   assert.equal(wrong.verdict, 'FAIL', formatResult(wrong));
 });

@@ -305,6 +305,8 @@ function parseSeqSpec(text: string, c: Cursor): { start: number; end: number; le
 
 function parseOptions(text: string, c: Cursor): PacketOption[] {
   const out: PacketOption[] = [];
+  // `<>`: an empty list, "no options at all" (checked strictly on outbound packets).
+  if (text.trim() === '') return out;
   for (const raw of text.split(',')) {
     const o = raw.trim();
     if (o === '') c.error('empty TCP option in option list');
