@@ -923,7 +923,11 @@ export class HostStack {
             break;
           }
         } else if (from === 'TIME-WAIT') this.timeWaits.delete(e);
-        if (tr) this.emit({ type: 'state', t: this.now(), host: this.name, conn: e.id, from, to, cause: ev.cause });
+        // A listener's child is the listener's TCB forked at the SYN (RFC 9293 3.10.7.2: LISTEN
+        // -> SYN-RECEIVED); its CLOSED -> LISTEN is bookkeeping, not an arc, so it is not traced.
+        if (tr && !(e.listener && from === 'CLOSED' && to === 'LISTEN')) {
+          this.emit({ type: 'state', t: this.now(), host: this.name, conn: e.id, from, to, cause: ev.cause });
+        }
         if (from === 'CLOSED' && to === 'SYN-SENT') this.c.tcpActiveOpens++;
         else if (from === 'LISTEN' && to === 'SYN-RECEIVED') this.c.tcpPassiveOpens++;
         if ((from === 'SYN-SENT' || from === 'SYN-RECEIVED') && (to === 'CLOSED' || to === 'LISTEN')) this.c.tcpAttemptFails++;
