@@ -37,8 +37,9 @@ const RACK_DEFAULT = true;
 /** RFC 6937 / RFC 9937 Proportional Rate Reduction when config.prr is absent (Linux: always). */
 const PRR_DEFAULT = true;
 const TIMER_NAMES: readonly TimerName[] = ['retransmit', 'persist', 'keepalive', 'time-wait', 'delayed-ack', 'user-timeout', 'open-timeout', 'cork'];
-/** Linux tcp(7) TCP_CORK: "a 200 millisecond ceiling" (TCP_RTO_MIN; the probe timer that sends
- *  the held segment waits max(RTO, TCP_RTO_MIN), tcp_probe0_base). */
+/** Linux tcp(7) TCP_CORK: "a 200 millisecond ceiling". It is TCP_RTO_MIN: the probe timer that
+ *  sends the held segment waits Linux's RTO (tcp_probe0_base), at least SRTT + TCP_RTO_MIN as
+ *  Linux floors RTTVAR at it (tcp_rtt_estimator), where RFC 6298 gives max(RTO.min, ...). */
 const CORK_CEILING = 200;
 
 /** States in which SEND queues data to go out (RFC 9293 3.10.2). */
@@ -1770,7 +1771,7 @@ export class Connection implements TcpConnection {
     // A corked partial segment with nothing in flight: the cork ceiling, not the persist timer.
     const corkHeld = canSend && unsent > 0 && !outstanding && this.corkHeld(unsent);
     if (!corkHeld) this.cancelTimer('cork');
-    else if (!this.armed('cork')) this.setTimer('cork', now + Math.max(CORK_CEILING, this.rtt.rto));
+    else if (!this.armed('cork')) this.setTimer('cork', now + Math.max(this.rtt.rto, (this.rtt.srtt ?? 0) + CORK_CEILING));
     if (canSend && unsent > 0 && !outstanding && !corkHeld) {
       if (!this.armed('persist')) this.setTimer('persist', now + this.persistInterval());
     } else if (!(this.armed('persist') && outstanding && this.sndWnd === 0)) {

@@ -80,6 +80,23 @@ test('ESTABLISHED: corked with a larger RTO, the ceiling is the RTO (Linux tcp_p
   expectSegs(b, [{ flags: 'P.', seq: L + 1, len: 40 }]);
 });
 
+test('ESTABLISHED: corked, the ceiling is SRTT + 200 ms once RTT is measured (Linux RTTVAR floor)', () => {
+  const b = established({ nagle: false, rtoMin: 50 }, MSS);
+  b.c.send(new Uint8Array(1000), 0);
+  expectSegs(b, [{ flags: 'P.', seq: L + 1, len: 1000 }]);
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1001, flags: ACK }), 50);
+  const { srtt, rto } = b.c.status();
+  assert.ok(srtt !== undefined && srtt > 0 && rto < srtt + 200, `srtt ${srtt} rto ${rto}`);
+  b.c.cork(true, 100);
+  b.c.send(new Uint8Array(40), 100);
+  const at = 100 + srtt + 200;
+  assert.equal(b.c.nextDeadline(), at);
+  b.c.onTimer(at - 1);
+  expectNothing(b);
+  b.c.onTimer(at);
+  expectSegs(b, [{ flags: 'P.', seq: L + 1001, len: 40 }]);
+});
+
 test('ESTABLISHED: corked, CLOSE sends the held runt with FIN at once', () => {
   const b = established({ nagle: false }, MSS);
   b.c.cork(true, 0);
