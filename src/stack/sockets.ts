@@ -777,7 +777,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
       case 'TCP_USER_TIMEOUT':
         return cfg.userTimeout;
       case 'TCP_CORK':
-        return cfg.cork ? 1 : 0;
+        return s.cfg.cork ? 1 : 0;
       case 'SO_RCVLOWAT':
         return s.rcvLowat;
       case 'TCP_NOTSENT_LOWAT':

@@ -114,6 +114,8 @@ export class Connection implements TcpConnection {
   private sendMore = false;
   /** Linux TCP_NAGLE_PUSH: what is queued goes even if corked, until new data is queued. */
   private pushQueued = false;
+  /** TCP_CORK (config.cork at the start, then cork()); the config object may be shared. */
+  private corked: boolean;
   /** When data last went out (Linux lsndtime), for restart after idle (RFC 5681 4.1). */
   private lastDataSentAt: number | undefined;
   /** RFC 9438 5.8 / RFC 7661: how much of cwnd is used (Linux tcp_cwnd_validate), handed to
@@ -199,6 +201,7 @@ export class Connection implements TcpConnection {
   constructor(init: ConnectionInit) {
     // Buffers scale with the MSS unless the user sized them (ConnectionConfig.bufSegments).
     this.config = scaledBuffers(init.config);
+    this.corked = this.config.cork === true;
     this.local = init.local;
     this.remote = init.remote;
     this.sink = init.sink;
@@ -602,7 +605,7 @@ export class Connection implements TcpConnection {
    *  more data, for the cork to come off, or for the cork ceiling. Off: what is queued goes as
    *  Nagle allows (RFC 9293 3.7.4; Linux tcp_push_pending_frames). */
   cork(on: boolean, now: number): void {
-    this.config.cork = on;
+    this.corked = on;
     if (on) return;
     this.flush(now);
     this.armTimers(now);
@@ -618,7 +621,7 @@ export class Connection implements TcpConnection {
 
   /** A partial segment is held: TCP_CORK, or MSG_MORE in the send() that is flushing. */
   private corking(): boolean {
-    return !this.pushQueued && (this.config.cork === true || this.sendMore);
+    return !this.pushQueued && (this.corked || this.sendMore);
   }
 
   /** RFC 9293 3.10.3 RECEIVE. Returns null when nothing is buffered (EOF shows in `eof`). */
@@ -1793,7 +1796,7 @@ export class Connection implements TcpConnection {
   /** The unsent tail is a partial segment the cork holds (TCP_CORK, or MSG_MORE data), inside
    *  the peer's window (else the persist timer probes, RFC 9293 3.8.6.1). */
   private corkHeld(unsent: number): boolean {
-    if (this.finQueued || this.pushQueued || !(this.config.cork === true || this.moreQueued)) return false;
+    if (this.finQueued || this.pushQueued || !(this.corked || this.moreQueued)) return false;
     return unsent < this.curMss() && this.sndWnd - sub(this.sndNxt, this.sndUna) >= unsent;
   }
 

@@ -133,8 +133,8 @@ export interface ConnectionConfig {
   sack: boolean;
   /** RFC 9293 3.7.4 Nagle; false = TCP_NODELAY. */
   nagle: boolean;
-  /** Linux TCP_CORK: only full-sized segments go until it is turned off (Connection.cork), or
-   *  the cork ceiling passes with nothing in flight. */
+  /** Linux TCP_CORK at the start (inherited on accept); TcpConnection.cork turns it on and off
+   *  later. While on, only full-sized segments go, or the partial one at the cork ceiling. */
   cork?: boolean;
   /** Delayed ACK timeout, ms (0 = ACK every segment at once). */
   delayedAck: number;

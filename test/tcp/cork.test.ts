@@ -15,6 +15,16 @@ test('ESTABLISHED: corked, a partial segment is held even with Nagle off and not
   assert.equal(b.c.status().sendQueue, 80);
 });
 
+test('ESTABLISHED: config.cork corks from the start; cork(false) leaves the config alone', () => {
+  const cfg = { nagle: false, cork: true, ...MSS };
+  const b = established(cfg);
+  b.c.send(new Uint8Array(40), 0);
+  expectNothing(b);
+  b.c.cork(false, 1);
+  expectSegs(b, [{ flags: 'P.', seq: L + 1, len: 40 }]);
+  assert.equal(b.c.config.cork, true, 'a shared config is not changed');
+});
+
 test('ESTABLISHED: corked, full segments go and only the partial tail is held', () => {
   const b = established({ nagle: false }, MSS);
   b.c.cork(true, 0);
