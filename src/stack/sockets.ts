@@ -43,7 +43,6 @@ class Sock implements PortUser {
   cfg: Partial<ConnectionConfig> = {};
   mssClamp: number | undefined = undefined;
   linger: { onoff: boolean; linger: number } = { onoff: false, linger: 0 };
-  cork = false;
   rcvLowat = 1;
   /** TCP_NOTSENT_LOWAT; 0 = the host default (limits.notsentLowat), as Linux. */
   notsentLowat = 0;
@@ -499,15 +498,15 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
   /** As much as fits in the send buffer; EAGAIN when full (a 'writable' notification follows),
    *  EAGAIN while the handshake is in progress, EPIPE after shutdown 'wr', on an unconnected
    *  socket (as Linux does) or once the connection is closing; a pending error is thrown first. */
-  write(fd: number, data: Uint8Array): number {
-    const n = this.tryWrite(fd, data);
+  write(fd: number, data: Uint8Array, opts?: { more?: boolean }): number {
+    const n = this.tryWrite(fd, data, opts);
     if (n < 0) throw new SocketError('EAGAIN', n === WOULD_BLOCK_HANDSHAKE ? 'connection in progress' : 'send buffer full');
     return n;
   }
 
   /** write() without the EAGAIN exception: a negative number when it would block (buffer full,
    *  or the handshake in progress); 'writable' follows as for EAGAIN. Other errors throw. */
-  tryWrite(fd: number, data: Uint8Array): number {
+  tryWrite(fd: number, data: Uint8Array, opts?: { more?: boolean }): number {
     const s = this.get(fd);
     this.takeError(s);
     if (s.shutWr) throw new SocketError('EPIPE', 'connection closing');
@@ -517,10 +516,12 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     if (e.state !== 'ESTABLISHED' && e.state !== 'CLOSE-WAIT') throw new SocketError('EPIPE', 'connection closing');
     if (data.length === 0) return 0;
     const lowat = this.notsentLowat(s);
+    // MSG_MORE: this call sends no partial segment (Linux tcp_push with TCP_NAGLE_CORK).
+    const more = opts?.more === true;
     return this.host.withConn(e, (c, now) => {
       try {
         if (lowat >= 0xffffffff) {
-          const n = c.send(data, now);
+          const n = c.send(data, now, more);
           return n === 0 ? WOULD_BLOCK : n;
         }
         // TCP_NOTSENT_LOWAT: take bytes only while fewer than the mark are unsent (Linux checks
@@ -531,7 +532,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
           const unsent = Math.max(0, st.sendQueue - ((st.sndNxt - st.sndUna) >>> 0));
           if (unsent >= lowat) break;
           const mss = st.sndMss > 0 ? st.sndMss : c.config.mss;
-          const n = c.send(data.subarray(total, total + Math.ceil((lowat - unsent) / mss) * mss), now);
+          const n = c.send(data.subarray(total, total + Math.ceil((lowat - unsent) / mss) * mss), now, more);
           if (n === 0) break;
           total += n;
         }
@@ -654,8 +655,13 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
       }
       case 'SO_ERROR':
         throw new SocketError('ENOPROTOOPT', 'SO_ERROR is read-only');
-      case 'TCP_NODELAY':
-        return apply({ nagle: num() === 0 }, true);
+      case 'TCP_NODELAY': {
+        const on = num() !== 0;
+        apply({ nagle: !on }, true);
+        // Linux TCP_NAGLE_PUSH: what is queued goes now, corked or not.
+        if (on && live) this.host.withConn(live, (c, now) => c.push?.(now));
+        return;
+      }
       case 'TCP_MAXSEG': {
         const v = pos();
         if (v !== 0 && (v < 88 || v > 65535)) throw new SocketError('EINVAL', 'TCP_MAXSEG out of range');
@@ -679,9 +685,13 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
       }
       case 'TCP_USER_TIMEOUT':
         return apply({ userTimeout: pos() }, true);
-      case 'TCP_CORK':
-        s.cork = num() !== 0;
+      case 'TCP_CORK': {
+        // Linux tcp(7): only full segments go while set; clearing it sends what is queued.
+        const on = num() !== 0;
+        apply({ cork: on }, false);
+        if (live) this.host.withConn(live, (c, now) => c.cork?.(on, now));
         return;
+      }
       case 'SO_RCVLOWAT':
         s.rcvLowat = Math.max(1, pos());
         return;
@@ -767,7 +777,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
       case 'TCP_USER_TIMEOUT':
         return cfg.userTimeout;
       case 'TCP_CORK':
-        return s.cork ? 1 : 0;
+        return s.cfg.cork ? 1 : 0;
       case 'SO_RCVLOWAT':
         return s.rcvLowat;
       case 'TCP_NOTSENT_LOWAT':

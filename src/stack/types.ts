@@ -62,8 +62,9 @@ export interface SocketLayer {
   connect(fd: number, addr: SockAddr): void;
   /** Reads up to n bytes; empty array = EOF; throws EAGAIN when nothing is buffered. */
   read(fd: number, n: number, opts?: { peek?: boolean }): Uint8Array;
-  /** Writes as much as fits; throws EAGAIN when the buffer is full, EPIPE after shutdown. */
-  write(fd: number, data: Uint8Array): number;
+  /** Writes as much as fits; throws EAGAIN when the buffer is full, EPIPE after shutdown.
+   *  `more` (Linux MSG_MORE): more data follows, so this call sends no partial segment. */
+  write(fd: number, data: Uint8Array, opts?: { more?: boolean }): number;
   shutdown(fd: number, how: 'rd' | 'wr' | 'rdwr'): void;
   close(fd: number): void;
   setsockopt(fd: number, opt: SockOpt, value: number | boolean | { onoff: boolean; linger: number }): void;
@@ -83,7 +84,7 @@ export interface NonBlockingCalls {
   /** read() that returns null instead of throwing EAGAIN. */
   tryRead(fd: number, n: number, opts?: { peek?: boolean }): Uint8Array | null;
   /** write() that returns a negative number instead of throwing EAGAIN (0 only for empty data). */
-  tryWrite(fd: number, data: Uint8Array): number;
+  tryWrite(fd: number, data: Uint8Array, opts?: { more?: boolean }): number;
   /** accept() that returns null instead of throwing EAGAIN. */
   tryAccept(fd: number): { fd: number; remote: SockAddr } | null;
   /** connect() that returns once the open has started instead of throwing EINPROGRESS. */

@@ -36,7 +36,11 @@ const TS_OVERHEAD = 12;
 const RACK_DEFAULT = true;
 /** RFC 6937 / RFC 9937 Proportional Rate Reduction when config.prr is absent (Linux: always). */
 const PRR_DEFAULT = true;
-const TIMER_NAMES: readonly TimerName[] = ['retransmit', 'persist', 'keepalive', 'time-wait', 'delayed-ack', 'user-timeout', 'open-timeout'];
+const TIMER_NAMES: readonly TimerName[] = ['retransmit', 'persist', 'keepalive', 'time-wait', 'delayed-ack', 'user-timeout', 'open-timeout', 'cork'];
+/** Linux tcp(7) TCP_CORK: "a 200 millisecond ceiling". It is TCP_RTO_MIN: the probe timer that
+ *  sends the held segment waits Linux's RTO (tcp_probe0_base), at least SRTT + TCP_RTO_MIN as
+ *  Linux floors RTTVAR at it (tcp_rtt_estimator), where RFC 6298 gives max(RTO.min, ...). */
+const CORK_CEILING = 200;
 
 /** States in which SEND queues data to go out (RFC 9293 3.10.2). */
 function isSynchronized(s: TcpState): boolean {
@@ -102,6 +106,16 @@ export class Connection implements TcpConnection {
   /** synRtxDropOptions reached: SYNs carry only MSS; no extensions are negotiated. */
   private synExtDropped = false;
   private wasFull = false;
+  // Cork (Linux TCP_CORK, MSG_MORE; RFC 9293 3.7.4 lets a sender hold data, this holds more).
+  /** The queue's tail came with MSG_MORE: no PSH for it (Linux tcp_push marks PSH only
+   *  without MSG_MORE). */
+  private moreQueued = false;
+  /** Inside a send() with MSG_MORE: that call's flush sends no partial segment. */
+  private sendMore = false;
+  /** Linux TCP_NAGLE_PUSH: what is queued goes even if corked, until new data is queued. */
+  private pushQueued = false;
+  /** TCP_CORK (config.cork at the start, then cork()); the config object may be shared. */
+  private corked: boolean;
   /** When data last went out (Linux lsndtime), for restart after idle (RFC 5681 4.1). */
   private lastDataSentAt: number | undefined;
   /** RFC 9438 5.8 / RFC 7661: how much of cwnd is used (Linux tcp_cwnd_validate), handed to
@@ -181,11 +195,13 @@ export class Connection implements TcpConnection {
     'delayed-ack': Infinity,
     'user-timeout': Infinity,
     'open-timeout': Infinity,
+    cork: Infinity,
   };
 
   constructor(init: ConnectionInit) {
     // Buffers scale with the MSS unless the user sized them (ConnectionConfig.bufSegments).
     this.config = scaledBuffers(init.config);
+    this.corked = this.config.cork === true;
     this.local = init.local;
     this.remote = init.remote;
     this.sink = init.sink;
@@ -545,7 +561,7 @@ export class Connection implements TcpConnection {
   }
 
   /** RFC 9293 3.10.2 SEND. */
-  send(data: Uint8Array, now: number): number {
+  send(data: Uint8Array, now: number, more = false): number {
     switch (this.state) {
       case 'CLOSED':
         throw new TcpError('ENOTCONN', 'connection does not exist');
@@ -554,17 +570,19 @@ export class Connection implements TcpConnection {
         if (!this.remote.addr || !this.remote.port) throw new TcpError('EINVAL', 'foreign socket unspecified');
         this.passive = false;
         this.sendSyn(now, 'user SEND');
-        return this.queue(data);
+        return this.queue(data, more);
       case 'SYN-SENT':
       case 'SYN-RECEIVED':
         // Queue for transmission after entering ESTABLISHED.
         if (this.finQueued) throw new TcpError('EPIPE', 'connection closing');
-        return this.queue(data);
+        return this.queue(data, more);
       case 'ESTABLISHED':
       case 'CLOSE-WAIT': {
         if (this.finQueued) throw new TcpError('EPIPE', 'connection closing');
-        const n = this.queue(data);
+        const n = this.queue(data, more);
+        this.sendMore = more;
         this.flush(now);
+        this.sendMore = false;
         this.armTimers(now);
         return n;
       }
@@ -573,10 +591,37 @@ export class Connection implements TcpConnection {
     }
   }
 
-  private queue(data: Uint8Array): number {
+  private queue(data: Uint8Array, more: boolean): number {
     const n = this.sndBuf.write(data);
     if (n < data.length) this.wasFull = true;
+    if (n > 0) {
+      this.moreQueued = more;
+      this.pushQueued = false; // Linux skb_entail clears TCP_NAGLE_PUSH
+    }
     return n;
+  }
+
+  /** Linux TCP_CORK (tcp(7)): while on, only full-sized segments go; a partial one waits for
+   *  more data, for the cork to come off, or for the cork ceiling. Off: what is queued goes as
+   *  Nagle allows (RFC 9293 3.7.4; Linux tcp_push_pending_frames). */
+  cork(on: boolean, now: number): void {
+    this.corked = on;
+    if (on) return;
+    this.flush(now);
+    this.armTimers(now);
+  }
+
+  /** Linux TCP_NAGLE_PUSH (setting TCP_NODELAY): what is queued goes now, corked or not; data
+   *  queued later is corked again. */
+  push(now: number): void {
+    this.pushQueued = true;
+    this.flush(now);
+    this.armTimers(now);
+  }
+
+  /** A partial segment is held: TCP_CORK, or MSG_MORE in the send() that is flushing. */
+  private corking(): boolean {
+    return !this.pushQueued && (this.corked || this.sendMore);
   }
 
   /** RFC 9293 3.10.3 RECEIVE. Returns null when nothing is buffered (EOF shows in `eof`). */
@@ -1626,6 +1671,9 @@ export class Connection implements TcpConnection {
       if (len === 0 && !fin) break;
       const isRtx = lt(this.sndNxt, this.sndMax);
       if (len > 0 && len < mss && !fin && !isRtx && !force) {
+        // Cork (Linux tcp_nagle_check, TCP_NAGLE_CORK): the queue's tail is less than a full
+        // segment: hold it, whatever Nagle and SWS avoidance would allow. FIN is not held.
+        if (avail < mss && this.corking()) break;
         // Nagle (3.7.4): hold a small segment while data is unacknowledged, unless the whole
         // queue fits; sender SWS (3.8.6.2.2): or it is at least half the largest window.
         const idle = this.sndMax === this.sndUna;
@@ -1670,7 +1718,8 @@ export class Connection implements TcpConnection {
     // full window lets out. A retransmission does not get it for filling the window: PSH goes
     // with the data (Linux keeps it on the segment that had it), RFC 9293 3.9.1.
     const wnd = Math.min(this.sndWnd, this.cc.cwnd);
-    if (len > 0 && (off + len === this.sndBuf.length || (!isRtx && off < wnd && off + len >= wnd))) flags |= PSH;
+    const tail = off + len === this.sndBuf.length && !this.moreQueued;
+    if (len > 0 && (tail || (!isRtx && off < wnd && off + len >= wnd))) flags |= PSH;
     if (fin) flags |= FIN;
     if (this.sndUna === this.sndMax && this.config.userTimeout > 0) this.setTimer('user-timeout', now + this.config.userTimeout);
     this.output(flags, seq, payload, now);
@@ -1722,7 +1771,11 @@ export class Connection implements TcpConnection {
     // the persist timer makes sure we probe; it stays while a probe is out and the window is
     // still zero. In every other case it goes, and the retransmit timer covers what is in flight.
     const canSend = s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-1' || s === 'LAST-ACK';
-    if (canSend && unsent > 0 && !outstanding) {
+    // A corked partial segment with nothing in flight: the cork ceiling, not the persist timer.
+    const corkHeld = canSend && unsent > 0 && !outstanding && this.corkHeld(unsent);
+    if (!corkHeld) this.cancelTimer('cork');
+    else if (!this.armed('cork')) this.setTimer('cork', now + Math.max(this.rtt.rto, (this.rtt.srtt ?? 0) + CORK_CEILING));
+    if (canSend && unsent > 0 && !outstanding && !corkHeld) {
       if (!this.armed('persist')) this.setTimer('persist', now + this.persistInterval());
     } else if (!(this.armed('persist') && outstanding && this.sndWnd === 0)) {
       this.cancelTimer('persist');
@@ -1738,6 +1791,23 @@ export class Connection implements TcpConnection {
     if (this.config.keepAlive && (s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-2')) {
       if (!this.armed('keepalive')) this.setTimer('keepalive', now + this.config.keepAliveIdle);
     }
+  }
+
+  /** The unsent tail is a partial segment the cork holds (TCP_CORK, or MSG_MORE data), inside
+   *  the peer's window (else the persist timer probes, RFC 9293 3.8.6.1). */
+  private corkHeld(unsent: number): boolean {
+    if (this.finQueued || this.pushQueued || !(this.corked || this.moreQueued)) return false;
+    return unsent < this.curMss() && this.sndWnd - sub(this.sndNxt, this.sndUna) >= unsent;
+  }
+
+  /** The cork ceiling: the held partial segment goes, with PSH (Linux tcp_probe_timer ->
+   *  tcp_write_wakeup). The cork stays on for later data. */
+  private onCorkTimeout(now: number): void {
+    this.moreQueued = false;
+    this.pushQueued = true;
+    this.flush(now);
+    this.pushQueued = false;
+    this.armTimers(now);
   }
 
   // ---------------------------------------------------------------- RACK-TLP (RFC 8985)
@@ -1910,6 +1980,8 @@ export class Connection implements TcpConnection {
         // RFC 9293 3.8.4 / 3.10.8: user timeout: flush queues, signal, enter CLOSED.
         this.toClosed('user timeout', { code: 'ETIMEDOUT', message: 'connection aborted due to user timeout' });
         return;
+      case 'cork':
+        return this.onCorkTimeout(now);
       case 'open-timeout':
         // RFC 9293 3.8.3: give up on the open attempt (a listener's child goes back to LISTEN).
         if (this.state === 'SYN-RECEIVED' && this.passive) return this.resetToListen('open timeout');

@@ -48,7 +48,16 @@ export class TcpError extends Error {
   }
 }
 
-export type TimerName = 'retransmit' | 'persist' | 'keepalive' | 'time-wait' | 'delayed-ack' | 'user-timeout' | 'open-timeout';
+export type TimerName =
+  | 'retransmit'
+  | 'persist'
+  | 'keepalive'
+  | 'time-wait'
+  | 'delayed-ack'
+  | 'user-timeout'
+  | 'open-timeout'
+  /** The cork ceiling (Linux TCP_CORK, MSG_MORE): a held partial segment goes when it fires. */
+  | 'cork';
 
 /** Everything the connection tells its owner besides segments. */
 export type ConnEvent =
@@ -124,6 +133,9 @@ export interface ConnectionConfig {
   sack: boolean;
   /** RFC 9293 3.7.4 Nagle; false = TCP_NODELAY. */
   nagle: boolean;
+  /** Linux TCP_CORK at the start (inherited on accept); TcpConnection.cork turns it on and off
+   *  later. While on, only full-sized segments go, or the partial one at the cork ceiling. */
+  cork?: boolean;
   /** Delayed ACK timeout, ms (0 = ACK every segment at once). */
   delayedAck: number;
   /** Linux quick-ACK mode at connection start (TCP_MAX_QUICKACKS = 16): the first data
@@ -284,8 +296,13 @@ export interface TcpConnection {
   openActive(now: number): void;
   /** RFC 9293 3.10.1 OPEN, passive: CLOSED -> LISTEN. */
   openPassive(now: number): void;
-  /** RFC 9293 3.10.2 SEND: queues as much as fits; returns bytes accepted (0 when full). */
-  send(data: Uint8Array, now: number): number;
+  /** RFC 9293 3.10.2 SEND: queues as much as fits; returns bytes accepted (0 when full).
+   *  `more` (Linux MSG_MORE): more data follows, so this call sends no partial segment. */
+  send(data: Uint8Array, now: number, more?: boolean): number;
+  /** Linux TCP_CORK on or off; turning it off sends what is queued (as Nagle allows). */
+  cork?(on: boolean, now: number): void;
+  /** Linux TCP_NAGLE_PUSH (setting TCP_NODELAY): what is queued goes now, corked or not. */
+  push?(now: number): void;
   /** RFC 9293 3.10.3 RECEIVE: up to `max` bytes in order; null when nothing is buffered. */
   receive(max: number, now: number): Uint8Array | null;
   /** Like receive() but the bytes stay queued (BSD MSG_PEEK); `offset` skips that many first.

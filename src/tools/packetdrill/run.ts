@@ -122,6 +122,7 @@ const CONSTS: Record<string, number> = {
   PF_INET6: 10,
   MSG_PEEK: 2,
   MSG_DONTWAIT: 0x40,
+  MSG_MORE: 0x8000,
   SHUT_RD: 0,
   SHUT_WR: 1,
   SHUT_RDWR: 2,
@@ -187,7 +188,7 @@ function ipAttrMismatch(attrs: Record<string, number>, p: Packet): string | null
 }
 
 const SYSCALLS = new Set([
-  'socket', 'bind', 'listen', 'accept', 'connect', 'read', 'recv', 'recvfrom', 'write', 'send', 'sendto',
+  'socket', 'bind', 'listen', 'accept', 'connect', 'read', 'recv', 'recvfrom', 'write', 'send', 'sendto', 'sendmsg',
   'close', 'shutdown', 'setsockopt', 'getsockopt', 'fcntl', 'poll', 'ioctl',
 ]);
 
@@ -278,7 +279,7 @@ function checkSupport(script: Script, scriptDir: string): void {
       if (!SYSCALLS.has(a.name)) at(`system call ${a.name}()`);
       const ids = exprIdents({ t: 'array', items: a.args });
       for (const id of ids) {
-        if (/^MSG_/.test(id) && id !== 'MSG_PEEK' && id !== 'MSG_DONTWAIT') at(`send/recv flag ${id}`);
+        if (/^MSG_/.test(id) && id !== 'MSG_PEEK' && id !== 'MSG_DONTWAIT' && id !== 'MSG_MORE') at(`send/recv flag ${id}`);
         if ((a.name === 'setsockopt' || a.name === 'getsockopt') && /^(SO|TCP|IP|IPV6)_/.test(id) && !SOCKOPTS[id]) {
           at(`socket option ${id}`);
         }
@@ -810,6 +811,25 @@ class Runner {
     throw new Unsupported(`argument ${JSON.stringify(e)}`);
   }
 
+  /** sendmsg's struct msghdr: the bytes in msg_iov. Only msg_name(...)=..., msg_iov and
+   *  msg_flags=0 (no ancillary data). */
+  private iovLength(e: Expr | undefined, ev: ScriptEvent): number {
+    if (e?.t !== 'struct') throw new Unsupported('sendmsg without a struct msghdr');
+    let n = 0;
+    for (const it of e.items) {
+      if (it.t !== 'assign') throw new Unsupported('sendmsg msghdr field');
+      const name = it.l.t === 'call' || it.l.t === 'ident' ? it.l.name : '?';
+      if (name === 'msg_name' && it.r.t === 'ellipsis') continue;
+      if (name === 'msg_flags' && this.int(it.r, ev) === 0) continue;
+      if (name !== 'msg_iov' || it.r.t !== 'array') throw new Unsupported(`sendmsg ${name}`);
+      for (const v of it.r.items) {
+        if (v.t !== 'struct' || v.items.length !== 2 || v.items[0].t !== 'ellipsis') throw new Unsupported('sendmsg iovec');
+        n += this.int(v.items[1], ev);
+      }
+    }
+    return n;
+  }
+
   private fd(e: Expr | undefined, ev: ScriptEvent): number {
     const n = this.int(e, ev);
     const fd = this.fdMap.get(n);
@@ -915,16 +935,20 @@ class Runner {
       }
       case 'write':
       case 'send':
-      case 'sendto': {
+      case 'sendto':
+      case 'sendmsg': {
         const fd = this.fd(a[0], ev);
-        const n = this.int(a[2], ev);
-        const flags = call.name === 'write' || a[3] === undefined ? 0 : this.int(a[3], ev);
-        if (flags & ~CONSTS.MSG_DONTWAIT) throw new Unsupported(`send flags ${flags}`);
+        const msg = call.name === 'sendmsg';
+        const n = msg ? this.iovLength(a[1], ev) : this.int(a[2], ev);
+        const fa = msg ? a[2] : a[3];
+        const flags = call.name === 'write' || fa === undefined ? 0 : this.int(fa, ev);
+        if (flags & ~(CONSTS.MSG_DONTWAIT | CONSTS.MSG_MORE)) throw new Unsupported(`send flags ${flags}`);
         blocking = !this.nonblock.has(fd) && !(flags & CONSTS.MSG_DONTWAIT);
+        const more = (flags & CONSTS.MSG_MORE) !== 0;
         let done = 0;
         attempt = () => {
           for (;;) {
-            const o = this.outcome(() => S.write(fd, new Uint8Array(n - done)));
+            const o = this.outcome(() => S.write(fd, new Uint8Array(n - done), { more }));
             if (o === null) {
               // Would block: a non-blocking socket returns what was written (or EAGAIN).
               if (!blocking) return done > 0 ? { ret: done } : null;
