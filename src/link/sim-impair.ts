@@ -26,6 +26,9 @@ export interface Impairments {
   reorderDelay?: number | string;
   /** Probability one random bit of the packet is flipped. */
   corrupt?: number | string;
+  /** Probability an ECN-capable packet (ECT(0) or ECT(1)) is marked CE, as an AQM does instead
+   *  of dropping it (RFC 3168 5). Other packets pass unmarked (`loss` drops). */
+  ceMark?: number | string;
 }
 
 export interface ResolvedImpairments {
@@ -38,6 +41,7 @@ export interface ResolvedImpairments {
   reorder: number;
   reorderDelay: number;
   corrupt: number;
+  ceMark: number;
 }
 
 export const NO_IMPAIRMENTS: Readonly<ResolvedImpairments> = Object.freeze({
@@ -50,6 +54,7 @@ export const NO_IMPAIRMENTS: Readonly<ResolvedImpairments> = Object.freeze({
   reorder: 0,
   reorderDelay: 10,
   corrupt: 0,
+  ceMark: 0,
 });
 
 /** Merge a partial, possibly textual, impairment set onto `base`. Throws UnitError on bad text. */
@@ -64,6 +69,7 @@ export function resolveImpairments(p: Impairments, base: ResolvedImpairments = N
   if (p.reorder !== undefined) r.reorder = parseProbability(p.reorder, 'reorder');
   if (p.reorderDelay !== undefined) r.reorderDelay = parseDuration(p.reorderDelay, 'reorderDelay');
   if (p.corrupt !== undefined) r.corrupt = parseProbability(p.corrupt, 'corrupt');
+  if (p.ceMark !== undefined) r.ceMark = parseProbability(p.ceMark, 'ceMark');
   return r;
 }
 
@@ -87,6 +93,8 @@ export interface PipeStats {
   lost: number;
   duplicated: number;
   corrupted: number;
+  /** ECN-capable packets marked CE (ceMark). */
+  ceMarked: number;
   reordered: number;
   queueDrops: number;
   downDrops: number;
@@ -101,6 +109,7 @@ function emptyStats(): PipeStats {
     lost: 0,
     duplicated: 0,
     corrupted: 0,
+    ceMarked: 0,
     reordered: 0,
     queueDrops: 0,
     downDrops: 0,
@@ -185,9 +194,14 @@ export class Pipe {
       this.drop(packet, 'loss');
       return;
     }
-    // Ownership passed with send(): copy only when a bit may be flipped, so that a corrupted
-    // packet never changes bytes its sender still looks at.
-    const p = c.corrupt > 0 ? packet.slice() : packet;
+    // Ownership passed with send(): copy only when a bit may be flipped or the packet marked,
+    // so that a changed packet never changes bytes its sender still looks at.
+    let p = c.corrupt > 0 ? packet.slice() : packet;
+    if (c.ceMark > 0 && ecnCapable(p) && chance(this.rng, c.ceMark)) {
+      if (p === packet) p = packet.slice();
+      markCe(p);
+      this.stats.ceMarked++;
+    }
     if (chance(this.rng, c.corrupt) && p.length > 0) {
       const bit = intBelow(this.rng, p.length * 8);
       p[bit >>> 3] ^= 1 << (bit & 7);
@@ -271,6 +285,34 @@ export class Pipe {
   }
 }
 
+/** RFC 3168 5: the ECN field, the low two bits of the IPv4 TOS / IPv6 Traffic Class byte, is
+ *  ECT(1) or ECT(0). */
+function ecnCapable(p: Uint8Array): boolean {
+  if (p.length < 2) return false;
+  const v = p[0] >> 4;
+  const ecn = v === 4 ? p[1] & 3 : v === 6 ? (p[1] >> 4) & 3 : 0;
+  return ecn === 1 || ecn === 2;
+}
+
+/** Sets the ECN field to CE (11); IPv4's header checksum is updated (RFC 1624 eqn. 3) when it
+ *  was filled in. */
+function markCe(p: Uint8Array): void {
+  if (p[0] >> 4 === 6) {
+    p[1] |= 0x30;
+    return;
+  }
+  const old = (p[0] << 8) | p[1];
+  p[1] |= 3;
+  const hc = (p[10] << 8) | p[11];
+  if (hc === 0 || p.length < 20) return;
+  let sum = (~hc & 0xffff) + (~old & 0xffff) + ((p[0] << 8) | p[1]);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  const nc = ~sum & 0xffff;
+  p[10] = nc >> 8;
+  p[11] = nc & 0xff;
+}
+
 function chance(rng: Rng, p: number): boolean {
   if (!(p > 0)) return false;
   if (p >= 1) return true;
@@ -302,10 +344,12 @@ const IMPAIRMENT_KEYS: Record<string, keyof Impairments> = {
   reorder: 'reorder',
   reorderdelay: 'reorderDelay',
   corrupt: 'corrupt',
+  cemark: 'ceMark',
+  ce: 'ceMark',
 };
 
 /** Parse 'delay=5ms,jitter=1ms,loss=1%,bw=10Mbit,queue=100,dup=1%,reorder=5%,reorder-delay=20ms,
- *  corrupt=0.1%' (commas or spaces between items) into Impairments, checking every value.
+ *  corrupt=0.1%,ce-mark=1%' (commas or spaces between items) into Impairments, checking every value.
  *  Throws UnitError (a RangeError) with a clear message on unknown keys or bad values. */
 export function parseImpairments(text: string): Impairments {
   const out: Impairments = {};

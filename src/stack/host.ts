@@ -995,7 +995,9 @@ export class HostStack {
     if (seg.flags & RST) this.c.tcpOutRsts++;
     if (this.trace) this.traceSegment('out', e.local.addr, e.remote.addr, seg, e.id);
     const cfg = e.conn.config;
-    this.sendIp(r.iface, buildTcpPacket(e.srcBytes, e.dstBytes, seg, { checksum: !r.iface.port.checksumOffload, id: this.nextId(), tos: cfg.tos, ttl: cfg.ttl }));
+    // RFC 3168 6.1: an ECN-capable connection chooses each segment's ECN codepoint.
+    const tos = seg.ecn === undefined ? cfg.tos : ((cfg.tos ?? 0) & 0xfc) | seg.ecn;
+    this.sendIp(r.iface, buildTcpPacket(e.srcBytes, e.dstBytes, seg, { checksum: !r.iface.port.checksumOffload, id: this.nextId(), tos, ttl: cfg.ttl }));
   }
 
   private nextId(): number {
@@ -1088,7 +1090,8 @@ export class HostStack {
     }
     if (p.tcp) {
       this.c.ipInDelivers++;
-      return this.inputTcp(p, toSegment(p.tcp));
+      // RFC 3168 5: the ECN field goes up to TCP (6.1.3: CE-marked segments).
+      return this.inputTcp(p, toSegment(p.tcp, p.ip.version === 4 ? p.ip.ecn : p.ip.trafficClass & 3));
     }
     if (p.icmp && (p.protocol === PROTO_ICMP || p.protocol === PROTO_ICMPV6)) {
       this.c.ipInDelivers++;

@@ -51,6 +51,10 @@ export interface CongestionControl {
   onDupAck(): void;
   /** Loss detected. `flight` is the data outstanding (FlightSize) when it was detected. */
   onLoss(kind: LossKind, flight: number, now: number): void;
+  /** RFC 3168 6.1.2: an ACK carried ECE (a router marked our data CE): reduce cwnd and
+   *  ssthresh as for a loss, but without loss recovery (cwnd = the new ssthresh). `flight` is
+   *  the data outstanding. The connection calls it at most once per window of data. */
+  onEce(flight: number, now: number): void;
   /** RFC 6582 3.2 step 5: a partial ACK during recovery acknowledged `acked` bytes. */
   onPartialAck(acked: number): void;
   /** RFC 6582 3.2 step 6: a full ACK ended recovery; `flight` is what is still outstanding. */
@@ -119,6 +123,14 @@ export class NewReno implements CongestionControl {
       // RFC 5681 3.2 (3): cwnd = ssthresh + 3*SMSS.
       this.cwnd = this.ssthresh + 3 * this.mss;
     }
+  }
+
+  onEce(flight: number): void {
+    // RFC 3168 6.1.2: "halves the congestion window cwnd and reduces ssthresh"; as RFC 5681 (4)
+    // does for a loss: ssthresh = max(FlightSize / 2, 2*SMSS), then cwnd = ssthresh.
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+    this.cwnd = Math.min(this.cwnd, this.ssthresh);
+    this.bytesAcked = 0;
   }
 
   onPartialAck(acked: number): void {

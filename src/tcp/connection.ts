@@ -1,14 +1,15 @@
 // One TCP connection: the RFC 9293 state machine (3.3.2 Figure 5, event processing 3.10).
 // Pure and deterministic: segments and user calls in, segments and events out through the sink,
 // `now` always a parameter. The host stack asks nextDeadline() and calls onTimer(now).
-import { ACK, FIN, PSH, RST, SYN, type Segment, type SegmentOptions } from '../wire/types.js';
+import { ACK, CWR, ECE, ECN_CE, ECN_ECT0, ECN_NOT_ECT, FIN, PSH, RST, SYN, type Segment, type SegmentOptions } from '../wire/types.js';
 import { add, ge, gt, inWindow, le, lt, max as seqMax, min as seqMin, sub } from './seq.js';
 import { Scoreboard } from './sack.js';
 import { SendBuffer } from './send-buffer.js';
 import { RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
 import { Rack } from './rack.js';
-import { makeCongestionControl, type CcOptions, type CongestionControl, type CwndUsage } from './congestion.js';
+import { EcnState, ecnAccepts, ecnInitiates } from './ecn.js';
+import { makeCongestionControl, type CcOptions, type CongestionControl, type CwndUsage, type LossKind } from './congestion.js';
 import {
   TcpError,
   scaledBuffers,
@@ -134,6 +135,7 @@ export class Connection implements TcpConnection {
   /** RFC 6675: what the peer has SACKed, and HighRxt (the highest byte retransmitted in this
    *  recovery). */
   private readonly sb = new Scoreboard();
+  private readonly ecn = new EcnState(); // RFC 3168 6.1
   private rtxHigh = 0;
   /** RFC 9937 (PRR, obsoletes RFC 6937) state of this recovery: data delivered to the peer and
    *  data sent since it began (prr_delivered, prr_out), RecoverFS, prr_out when the ACK being
@@ -265,9 +267,12 @@ export class Connection implements TcpConnection {
         ? 'recovery'
         : lt(this.sndUna, this.recover) // RFC 6582 4: `recover` is SND.MAX at the last timeout
           ? 'loss'
-          : this.dupAcks > 0 || !this.sb.empty
+          : this.ecn.cwrEnd !== undefined && lt(this.sndUna, this.ecn.cwrEnd)
+            ? 'cwr' // RFC 3168 6.1.2: the window reduced for an ECE is not yet acknowledged
+            : this.dupAcks > 0 || !this.sb.empty
             ? 'disorder'
             : 'open',
+      ecn: this.ecn.ok,
     };
   }
 
@@ -406,6 +411,21 @@ export class Connection implements TcpConnection {
         if (blocks.length > 0) options.sack = blocks;
       }
     }
+    let ecn: number | undefined;
+    if (syn) flags = this.ecnSynFlags(flags);
+    else if (this.ecn.ok && !(flags & RST)) {
+      const ect = this.ecnNewData(seq, payload.length);
+      // RFC 3168 6.1.3: ECE on every ACK while the echo is latched; 6.1.2: CWR on the first
+      // new data segment after a reduction.
+      if (this.ecn.echo && flags & ACK) flags |= ECE;
+      if (ect && this.ecn.cwrPending) {
+        flags |= CWR;
+        this.ecn.cwrPending = false;
+      }
+      // 6.1.4-6.1.6: only new data is ECN-capable; pure ACKs, retransmissions and window
+      // probes are Not-ECT.
+      ecn = ect ? ECN_ECT0 : ECN_NOT_ECT;
+    }
     const ackOn = (flags & ACK) !== 0;
     const seg: Segment = {
       srcPort: this.local.port,
@@ -418,6 +438,7 @@ export class Connection implements TcpConnection {
       options,
       payload,
     };
+    if (ecn !== undefined) seg.ecn = ecn;
     if (payload.length > 0) {
       this.lastDataSentAt = now;
       if (this.rackOn()) this.rack.sent(seg.seq, add(seg.seq, payload.length), now);
@@ -846,6 +867,7 @@ export class Connection implements TcpConnection {
       this.tsRecentAge = now;
     }
     this.sackOk = ext && c.sack && o.sackPermitted === true;
+    this.ecnNegotiate(seg);
     this.updateSndMss();
     this.rcvMss = Math.min(c.mss, this.sndMss);
     // Deliberate choice (as FreeBSD's tcp_mss on an active open): the receive buffer is rounded
@@ -1192,6 +1214,7 @@ export class Connection implements TcpConnection {
       isDup = true;
       this.onDupAck(now);
     }
+    if (this.ecn.ok && seg.flags & ECE) this.ecnEcho(sub(this.sndMax, una0), now);
     const lostRtx0 = this.rackLog?.lostRtxCount ?? 0;
     if (this.rackOn()) this.rackOnAck(seg, now);
     if (this.inRecovery && this.prrOn()) {
@@ -1317,7 +1340,7 @@ export class Connection implements TcpConnection {
         this.undoCwnd = this.cc.cwnd;
         this.undoSsthresh = this.cc.ssthresh;
       }
-      this.cc.onLoss('fast', flight, now);
+      this.onLoss('fast', flight, now);
       this.prrEnter();
       if (this.sackOk) {
         // RFC 6675 5 (4.3): retransmit the first unacknowledged segment at once.
@@ -1532,6 +1555,7 @@ export class Connection implements TcpConnection {
       this.drop('beyond window');
     }
 
+    if (data.length > 0 && this.ecn.ok) this.ecnReceive(seg);
     if (data.length > 0) {
       // RFC 2883: bytes we already hold out of order are reported in a D-SACK block.
       if (this.sackOk && !this.dsack) this.dsack = this.rcvBuf.overlap(seq, add(seq, data.length));
@@ -1812,6 +1836,68 @@ export class Connection implements TcpConnection {
 
   // ---------------------------------------------------------------- RACK-TLP (RFC 8985)
 
+  // ---------------------------------------------------------------- ECN (RFC 3168 6.1)
+
+  /** 6.1.1: the ECN flags of a SYN or SYN,ACK we send. */
+  private ecnSynFlags(flags: number): number {
+    // An ECN-setup SYN-ACK carries ECE and not CWR.
+    if (flags & ACK) return this.ecn.ok ? flags | ECE : flags;
+    // An ECN-setup SYN carries ECE and CWR; 6.1.1.1: after ecnSynRetries retransmissions
+    // without an answer, the SYN goes without them.
+    this.ecn.synSent = ecnInitiates(this.config) && this.retransmits <= (this.config.ecnSynRetries ?? 1);
+    return this.ecn.synSent ? flags | ECE | CWR : flags;
+  }
+
+  /** 6.1.1: whether ECN is on, from the peer's SYN or SYN,ACK. */
+  private ecnNegotiate(seg: Segment): void {
+    const f = seg.flags & (ECE | CWR);
+    if (seg.flags & ACK) {
+      // An ECN-setup SYN-ACK answers our ECN-setup SYN; one with both ECE and CWR is not one.
+      this.ecn.ok = this.ecn.synSent && f === ECE;
+    } else {
+      // An ECN-setup SYN has ECE and CWR. A listener accepts it unless ECN is off; in a
+      // simultaneous open only if our SYN asked too (as Linux tcp_ecn_rcv_syn).
+      this.ecn.ok = f === (ECE | CWR) && ecnAccepts(this.config) && (this.state === 'LISTEN' || this.ecn.synSent);
+    }
+  }
+
+  /** 6.1.4-6.1.6: a segment is ECN-capable only if it carries new data inside the peer's
+   *  window: not a pure ACK, a retransmission or a window probe. */
+  private ecnNewData(seq: number, len: number): boolean {
+    return len > 0 && seq === this.sndMax && sub(seq, this.sndUna) < this.sndWnd;
+  }
+
+  /** 6.1.2: an ACK with ECE. Reduce cwnd and ssthresh once per window of data (not for ECE on
+   *  ACKs of data sent before the last reduction, loss recovery's included), then CWR. */
+  private ecnEcho(flight: number, now: number): void {
+    const e = this.ecn;
+    if (this.inRecovery || lt(this.sndUna, this.recover)) return;
+    if (e.cwrEnd !== undefined && !gt(this.sndUna, e.cwrEnd)) return;
+    this.cc.onEce(flight, now);
+    e.cwrPending = true;
+    e.cwrEnd = this.sndMax;
+  }
+
+  /** 6.1.3: a data segment. CWR ends the echo, then CE starts it (CE on the CWR segment itself
+   *  is new congestion); the first CE-marked segment is acknowledged at once. */
+  private ecnReceive(seg: Segment): void {
+    if (seg.flags & CWR) this.ecn.echo = false;
+    if (seg.ecn === ECN_CE && !this.ecn.echo) {
+      this.ecn.echo = true;
+      this.ackNow = true;
+    }
+  }
+
+  /** A loss reduction of cwnd. RFC 3168 6.1.2: after a reduction "for any reason (because of a
+   *  retransmit timeout, a Fast Retransmit, or in response to an ECN Notification)", CWR goes
+   *  on the first new data segment. */
+  private onLoss(kind: LossKind, flight: number, now: number): void {
+    this.cc.onLoss(kind, flight, now);
+    if (!this.ecn.ok) return;
+    this.ecn.cwrPending = true;
+    this.ecn.cwrEnd = this.sndMax;
+  }
+
   private rackOn(): boolean {
     return this.sackOk && (this.config.rack ?? RACK_DEFAULT);
   }
@@ -1845,7 +1931,7 @@ export class Connection implements TcpConnection {
       const dsack = first !== undefined && le(first[1], seg.ack);
       if (this.tlpRtx && !dsack && !this.inRecovery) {
         const flight = sub(this.sndMax, this.sndUna);
-        this.cc.onLoss('fast', Math.max(flight, this.cc.cwnd), now);
+        this.onLoss('fast', Math.max(flight, this.cc.cwnd), now);
         this.cc.onRecoveryEnd(flight);
       }
       this.tlpEnd = undefined;
@@ -1874,7 +1960,7 @@ export class Connection implements TcpConnection {
       this.undoCwnd = this.cc.cwnd;
       this.undoSsthresh = this.cc.ssthresh;
     }
-    this.cc.onLoss('fast', sub(this.sndMax, this.sndUna), now);
+    this.onLoss('fast', sub(this.sndMax, this.sndUna), now);
     this.prrEnter();
     this.rack.onRecovery();
     if (lt(this.rtxHigh, this.sndUna)) this.rtxHigh = this.sndUna;
@@ -2029,7 +2115,7 @@ export class Connection implements TcpConnection {
     if (this.retransmits > this.config.r2) return this.timedOut('retransmission timeout');
     const flight = sub(this.sndMax, this.sndUna);
     // RFC 5681 (4): ssthresh only on the first timeout of a series; later ones keep it.
-    this.cc.onLoss('rto', this.retransmits === 1 ? flight : 2 * this.cc.ssthresh, now);
+    this.onLoss('rto', this.retransmits === 1 ? flight : 2 * this.cc.ssthresh, now);
     this.inRecovery = false;
     this.undoTsVal = undefined;
     this.dupAcks = 0;

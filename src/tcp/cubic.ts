@@ -188,6 +188,15 @@ export class Cubic implements CongestionControl {
     }
   }
 
+  /** RFC 9438 4.6 / RFC 3168 6.1.2: an ECE is a congestion event like a loss (beta_cubic,
+   *  fast convergence, a new epoch), with cwnd = ssthresh at once and no recovery to end. */
+  onEce(flight: number, now: number): void {
+    if (this.recovering) return;
+    this.onLoss('fast', flight, now);
+    this.recovering = false;
+    this.prior = undefined; // not a loss Eifel could find spurious
+  }
+
   onPartialAck(acked: number): void {
     // RFC 6582 3.2 (5): deflate by the amount acked, add back one SMSS if that was >= SMSS.
     if (!(acked >= 0) || !Number.isFinite(acked)) return;

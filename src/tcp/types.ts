@@ -192,6 +192,14 @@ export interface ConnectionConfig {
   /** RFC 1337 TIME-WAIT assassination hazards: ignore RST in TIME-WAIT (FreeBSD does; Linux's
    *  net.ipv4.tcp_rfc1337 defaults to off). Absent = off: RFC 9293 3.10.7.4, RST -> CLOSED. */
   rfc1337?: boolean;
+  /** RFC 3168 6.1 classic ECN. 'passive' (absent): accept ECN when the peer's SYN asks for it
+   *  (Linux net.ipv4.tcp_ecn=2, FreeBSD net.inet.tcp.ecn.enable=2); true: also ask for it in our
+   *  SYN (true or 'on', tcp_ecn=1); false: never (the ECN flags of a SYN are ignored). */
+  ecn?: boolean | 'on' | 'passive';
+  /** RFC 3168 6.1.1.1: how many SYN retransmissions still carry ECE and CWR; later ones are
+   *  plain SYNs, in case a middlebox drops ECN-setup SYNs (FreeBSD net.inet.tcp.ecn.maxretries,
+   *  default 1; Linux tcp_ecn_fallback: 0). Absent = 1. */
+  ecnSynRetries?: number;
 }
 
 export const DEFAULT_CONFIG: ConnectionConfig = {
@@ -267,8 +275,11 @@ export interface ConnStatus {
   lastDataRecv?: number;
   /** Loss recovery, as Linux names its congestion-avoidance states: 'recovery' = fast
    *  recovery, 'loss' = after a retransmission timeout until what was outstanding then is
-   *  acknowledged, 'disorder' = duplicate ACKs or SACKed data outstanding, else 'open'. */
-  caState: 'open' | 'disorder' | 'recovery' | 'loss';
+   *  acknowledged, 'disorder' = duplicate ACKs or SACKed data outstanding, 'cwr' = cwnd was
+   *  reduced for an ECE (RFC 3168 6.1.2) and that window is not yet acknowledged, else 'open'. */
+  caState: 'open' | 'disorder' | 'cwr' | 'recovery' | 'loss';
+  /** RFC 3168 6.1.1: ECN was negotiated on this connection. */
+  ecn?: boolean;
 }
 
 /** What the host stack hands a new connection. */

@@ -176,7 +176,7 @@ export function writeSegment(
 }
 
 /** The core's view of a parsed header (options flattened; payload shared). */
-export function toSegment(h: TcpHeader): Segment {
+export function toSegment(h: TcpHeader, ecn?: number): Segment {
   return {
     srcPort: h.srcPort,
     dstPort: h.dstPort,
@@ -187,6 +187,7 @@ export function toSegment(h: TcpHeader): Segment {
     urgent: h.urgent,
     options: segmentOptions(h.options),
     payload: h.payload,
+    ecn, // the IP header's ECN codepoint (RFC 3168 5), when the caller knows it
   };
 }
 

@@ -44,7 +44,17 @@ export interface Segment {
   urgent: number;
   options: SegmentOptions;
   payload: Uint8Array;
+  /** RFC 3168 5: the IP header's ECN codepoint (ECN_NOT_ECT, ECN_ECT1, ECN_ECT0, ECN_CE). Inbound:
+   *  what the packet carried (set by the host). Outbound: what the connection asks the host to
+   *  send; absent = the socket's TOS byte as it is (an ECN-capable connection always sets it). */
+  ecn?: number;
 }
+
+/** RFC 3168 5: ECN codepoints, the two low bits of the IPv4 TOS / IPv6 Traffic Class byte. */
+export const ECN_NOT_ECT = 0;
+export const ECN_ECT1 = 1;
+export const ECN_ECT0 = 2;
+export const ECN_CE = 3;
 
 /** tcpdump/packetdrill style flag string: "S", "S.", ".", "F.", "R.", "P.", "FP." ... */
 export function flagString(flags: number): string {

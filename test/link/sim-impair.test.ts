@@ -15,6 +15,7 @@ test('parseImpairments: key=value list with aliases resolves to numbers', () => 
     reorder: 0.05,
     reorderDelay: 20,
     corrupt: 0.001,
+    ceMark: 0,
   });
   assert.deepEqual(parseImpairments(''), {});
 });
@@ -31,4 +32,9 @@ test('resolveImpairments: merges onto a base without changing it', () => {
   assert.equal(r.delay, 3);
   assert.equal(r.loss, 0.5);
   assert.equal(NO_IMPAIRMENTS.delay, 0);
+});
+
+test('parseImpairments: ce-mark=1% is the CE-marking probability for ECN-capable packets (RFC 3168 5)', () => {
+  assert.equal(resolveImpairments(parseImpairments('ce-mark=1%')).ceMark, 0.01);
+  assert.equal(resolveImpairments(parseImpairments('ce=0.5')).ceMark, 0.5);
 });

@@ -349,3 +349,28 @@ test('runner: net.inet.tcp.rexmit_drop_options=1 -> the third SYN retransmission
   assert.equal(off.verdict, 'FAIL');
   assert.equal(off.line, 9);
 });
+
+// ---- ECN (RFC 3168): E/W flags, [ect0]/[ce]/... annotations, ecn.enable / tcp_ecn
+
+test('dialect: ecn.enable and tcp_ecn map 0/1/2 to ecn false/true/passive; ecn.maxretries to ecnSynRetries', async () => {
+  const { applySysctl, Unsupported } = await import('../../src/tools/packetdrill/dialect.js');
+  const p = { config: {} as Record<string, unknown> };
+  applySysctl(p, 'net.inet.tcp.ecn.enable', '1');
+  assert.equal(p.config.ecn, true);
+  applySysctl(p, 'net.ipv4.tcp_ecn', '2');
+  assert.equal(p.config.ecn, 'passive');
+  applySysctl(p, 'net.ipv4.tcp_ecn', '0');
+  assert.equal(p.config.ecn, false);
+  applySysctl(p, 'net.inet.tcp.ecn.maxretries', '0');
+  assert.equal(p.config.ecnSynRetries, 0);
+  assert.throws(() => applySysctl(p, 'net.ipv4.tcp_ecn', '3'), Unsupported);
+});
+
+test('runner: ECN-setup SYN answered with SE.; CE-marked data -> E. ACK; [ect0] checked on our data', () => {
+  const lines = replace(replace(HANDSHAKE, 6, '+0 < SEW 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>'), 7, '+0 > SE. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 8>');
+  const ok = run([...lines.slice(0, 10), '+0 > [ect0] P. 1:1001(1000) ack 1', '+.1 < [ce] P. 1:101(100) ack 1001 win 257', '+0 > [noecn] E. 1001:1001(0) ack 101']);
+  assert.equal(ok.verdict, 'PASS', formatResult(ok));
+  const bad = run([...lines.slice(0, 10), '+0 > [noecn] P. 1:1001(1000) ack 1']);
+  assert.equal(bad.verdict, 'FAIL', formatResult(bad));
+  assert.match(bad.message!, /ECN \[ect0\] instead of \[noecn\]/);
+});

@@ -50,6 +50,8 @@ export const FREEBSD_PROFILE: Partial<ConnectionConfig> = {
   keepAliveInterval: 75_000, // keepintvl (ms)
   keepAliveCount: 8, // keepcnt
   openTimeout: 75_000, // keepinit (ms)
+  ecn: 'passive', // ecn.enable=2
+  ecnSynRetries: 1, // ecn.maxretries
 };
 
 /** Linux profile before defaults.sh is read (the kernel's own defaults where they matter). */
@@ -63,6 +65,8 @@ export const LINUX_BASE_PROFILE: Partial<ConnectionConfig> = {
   keepAliveInterval: 75_000,
   keepAliveCount: 9,
   synRetries: 6,
+  ecn: 'passive', // tcp_ecn=2 (defaults.sh sets 0)
+  ecnSynRetries: 0, // tcp_ecn_fallback=1: the first SYN retransmission drops ECE and CWR
 };
 
 function num(v: string, name: string): number {
@@ -80,6 +84,13 @@ const onlyAt =
   (_p, v, name) => {
     if (!ok.includes(v.trim())) throw new Unsupported(`sysctl ${name}=${v} cannot be honoured by the stack`);
   };
+
+/** FreeBSD net.inet.tcp.ecn.enable, Linux net.ipv4.tcp_ecn: 0 off, 1 on, 2 passive. */
+const ecnSysctl: SysctlRule = (p, v, n) => {
+  const x = v.trim();
+  if (x !== '0' && x !== '1' && x !== '2') throw new Unsupported(`sysctl ${n}=${v} is not understood`);
+  p.config.ecn = x === '0' ? false : x === '1' ? true : 'passive';
+};
 
 const FREEBSD_SYSCTLS: Record<string, SysctlRule> = {
   // RFC 5961 3.2 / 4.2: insecure_rst=0 (and insecure_syn=0) means challenge ACKs on.
@@ -129,10 +140,12 @@ const FREEBSD_SYSCTLS: Record<string, SysctlRule> = {
   'net.inet.tcp.keepinit': (p, v, n) => {
     p.config.openTimeout = num(v, n);
   },
-  // ECN: 0 = off, 2 = only answer ECN requests. Scripts that exercise ECN carry E/W flags and are
-  // rejected separately; 1 (initiate ECN) changes our SYN, which the stack cannot do.
-  'net.inet.tcp.ecn.enable': onlyAt('0', '2'),
-  'net.inet.tcp.ecn.maxretries': harmless,
+  // RFC 3168 ECN (ConnectionConfig.ecn): 0 = off, 1 = ask in our SYN, 2 = only answer.
+  'net.inet.tcp.ecn.enable': ecnSysctl,
+  // SYN retransmissions that still ask for ECN (ConnectionConfig.ecnSynRetries, RFC 3168 6.1.1.1).
+  'net.inet.tcp.ecn.maxretries': (p, v, n) => {
+    p.config.ecnSynRetries = num(v, n);
+  },
   // Not sending RSTs for closed ports is not an RFC 9293 behaviour the stack has.
   'net.inet.tcp.blackhole': onlyAt('0'),
   // Socket-buffer ceiling: affects only the window scale shift, which is compared leniently.
@@ -192,7 +205,7 @@ const LINUX_SYSCTLS: Record<string, SysctlRule> = {
     else if (v === 'reno') p.config.congestion = 'newreno';
     else throw new Unsupported(`sysctl ${n}=${v}: congestion control not implemented`);
   },
-  'net.ipv4.tcp_ecn': onlyAt('0', '2'),
+  'net.ipv4.tcp_ecn': ecnSysctl, // as FreeBSD's ecn.enable: 0 off, 1 on, 2 passive
   'net.ipv4.tcp_ecn_option': harmless,
   // Fast Open: the switch itself is harmless; scripts that use it (MSG_FASTOPEN, FO options,
   // TCP_FASTOPEN*) are rejected where they do.

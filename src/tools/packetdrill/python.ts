@@ -45,7 +45,7 @@ const CONSTANTS: Record<string, number> = {
 };
 
 /** Linux tcp_ca_state (include/net/tcp.h) and TCP_INFINITE_SSTHRESH. */
-const CA_STATE: Record<ConnStatus['caState'], number> = { open: 0, disorder: 1, recovery: 3, loss: 4 };
+const CA_STATE: Record<ConnStatus['caState'], number> = { open: 0, disorder: 1, cwr: 2, recovery: 3, loss: 4 };
 Object.assign(CONSTANTS, { TCP_CA_Open: 0, TCP_CA_Disorder: 1, TCP_CA_CWR: 2, TCP_CA_Recovery: 3, TCP_CA_Loss: 4 });
 const INFINITE_SSTHRESH = 0x7fffffff;
 CONSTANTS.TCP_INFINITE_SSTHRESH = INFINITE_SSTHRESH;
@@ -71,7 +71,7 @@ const FIELDS: Record<string, (s: ConnStatus, x: PythonContext) => number | undef
   // Linux: snd_ssthresh in segments, TCP_INFINITE_SSTHRESH while still in initial slow start.
   tcpi_snd_ssthresh: (s) =>
     s.ssthresh >= INFINITE_SSTHRESH ? INFINITE_SSTHRESH : s.sndMss > 0 ? Math.floor(s.ssthresh / s.sndMss) : undefined,
-  // Linux TCP_CA_CWR (an ECN or local congestion reduction) has no counterpart: never reported.
+  // Linux TCP_CA_CWR: here only the ECN reduction (RFC 3168 6.1.2), not local congestion.
   tcpi_ca_state: (s) => CA_STATE[s.caState],
   tcpi_rcv_mss: (s) => s.rcvMss,
   // Linux: ms since icsk_ack.lrcvtime, which starts at the end of the handshake.

@@ -176,6 +176,17 @@ function ipAttrFields(attrs: Record<string, number> | undefined): { tos?: number
   return f;
 }
 
+/** `[noecn]`, `[ect1]`, `[ect0]`, `[ce]` and `[ect01]` (either ECT codepoint): the IP header's
+ *  ECN field (RFC 3168 5). Inbound: sent so (over the TOS byte's low bits); outbound: checked
+ *  (unchecked when not written, as packetdrill's ECN_NOCHECK). */
+const ECN_CODEPOINTS: Record<string, number[]> = { noecn: [0], ect1: [1], ect0: [2], ce: [3], ect01: [1, 2] };
+const ECN_NAMES = ['noecn', 'ect1', 'ect0', 'ce'];
+
+function ecnMismatch(name: string, p: Packet): string | null {
+  const got = p.ip.version === 4 ? p.ip.ecn : p.ip.trafficClass & 3;
+  return ECN_CODEPOINTS[name].includes(got) ? null : `ECN [${ECN_NAMES[got]}] instead of [${name}]`;
+}
+
 /** The first named IP header field the packet does not carry, or null. */
 function ipAttrMismatch(attrs: Record<string, number>, p: Packet): string | null {
   const tos = p.ip.version === 4 ? (p.ip.dscp << 2) | p.ip.ecn : p.ip.trafficClass;
@@ -258,8 +269,8 @@ function checkSupport(script: Script, scriptDir: string): void {
       throw Object.assign(new Unsupported(msg), { line: ev.line });
     };
     if (a.kind === 'tcp') {
-      if (a.ecn) at(`ECN codepoint [${a.ecn}] (ECN not implemented)`);
-      if (/[EW]/.test(a.flags)) at('ECN flags E/W (ECN not implemented)');
+      if (a.ecn && !ECN_CODEPOINTS[a.ecn]) at(`ECN codepoint [${a.ecn}]`);
+      if (a.ecn === 'ect01' && a.dir === 'in') at('inbound [ect01] (which codepoint to send?)');
       if (/U/.test(a.flags) || a.urg !== undefined) at('urgent data (URG)');
       for (const k of Object.keys(a.ipAttrs ?? {})) if (!IP_ATTRS[k]) at(`IP header field (${k} ...)`);
       if (a.udp) at('UDP encapsulation');
@@ -617,7 +628,9 @@ class Runner {
       flagsSeen = (flagsSeen & ~PSH) | (wantFlags & PSH);
     }
     if (flagsSeen !== wantFlags) mismatch(`flags ${pdFlags(flagsSeen)} instead of ${spec.flags}`);
-    if (spec.seq) {
+    // packetdrill: our ISN is random, so a SYN's sequence number is not checked (the script may
+    // write `S. 1234:1234(0)`); later numbers count from the ISN as usual.
+    if (spec.seq && !(tcp.flags & SYN && !spec.absoluteSeq)) {
       const wantSeq = spec.absoluteSeq ? u32(spec.seq.start) : u32((this.localIsn ?? 0) + spec.seq.start);
       if (tcp.seq !== wantSeq) mismatch(`seq ${spec.absoluteSeq ? tcp.seq : this.rel(tcp.seq, this.localIsn)} instead of ${spec.seq.start}`);
     }
@@ -631,6 +644,8 @@ class Runner {
     if (optErr) mismatch(optErr);
     const ipErr = spec.ipAttrs ? ipAttrMismatch(spec.ipAttrs, p) : null;
     if (ipErr) mismatch(ipErr);
+    const ecnErr = spec.ecn ? ecnMismatch(spec.ecn, p) : null;
+    if (ecnErr) mismatch(ecnErr);
     if (first.t < lo) {
       this.fail(ev, `expected ${want} at ${fmtT(t)} (tolerance ${this.tolMs} ms), got it early at ${fmtT(first.t)}`);
     }
@@ -686,6 +701,8 @@ class Runner {
 
   private inject(ev: ScriptEvent, spec: TcpPacketSpec): void {
     const flags = flagBits(spec.flags);
+    const ip = ipAttrFields(spec.ipAttrs);
+    if (spec.ecn) ip.tos = ((ip.tos ?? 0) & 0xfc) | ECN_CODEPOINTS[spec.ecn][0];
     const seq = spec.absoluteSeq ? u32(spec.seq!.start) : u32(REMOTE_ISN + spec.seq!.start);
     // packetdrill maps the ACK field of an inbound packet with the ACK bit as relative even when
     // the script leaves it out (map_inbound_packet): `< . 1:1001(1000) win 320` carries ack ISS.
@@ -732,7 +749,7 @@ class Runner {
       urgent: 0,
       options,
       payload: new Uint8Array(spec.len),
-    }, ipAttrFields(spec.ipAttrs));
+    }, ip);
     if (this.opts.verbose) this.log.push(`${fmtT(this.sched.now())} in  ${formatPacketSpec(spec)}`);
     this.deliver(bytes);
   }
