@@ -1892,6 +1892,11 @@ export class Connection implements TcpConnection {
    *  retransmit timeout, a Fast Retransmit, or in response to an ECN Notification)", CWR goes
    *  on the first new data segment. */
   private onLoss(kind: LossKind, flight: number, now: number): void {
+    // RFC 3168 6.1.2: "SHOULD NOT decrease ... ssthresh, if it has been decreased within the
+    // last round trip time": a loss found by ACKs in the window already reduced for an ECE
+    // (SND.UNA sent before SND.MAX at that reduction) is repaired without a second reduction.
+    // A retransmission timeout still collapses cwnd to the loss window.
+    if (kind === 'fast' && this.ecn.cwrEnd !== undefined && lt(this.sndUna, this.ecn.cwrEnd)) return;
     this.cc.onLoss(kind, flight, now);
     if (!this.ecn.ok) return;
     this.ecn.cwrPending = true;

@@ -263,6 +263,37 @@ test('ESTABLISHED (ECN, fast recovery): ECE during recovery -> no further reduct
   assert.equal(b.c.status().caState, 'recovery');
 });
 
+// RFC 3168 6.1.2: "SHOULD NOT decrease ... ssthresh, if it has been decreased within the last
+// round trip time": a loss in the window already reduced for an ECE is repaired, not reduced for.
+for (const congestion of ['newreno', 'cubic'] as const) {
+  test(`CWR (ECN, ${congestion}): three duplicate ACKs for data sent before the ECE reduction -> fast retransmit, no second reduction`, () => {
+    const b = ecnEstablished({ congestion });
+    b.c.send(new Uint8Array(40000), 0);
+    b.sink.clear();
+    b.c.segmentArrives(ackOf(1000, ECE), 10);
+    const { ssthresh, cwnd } = b.c.status();
+    assert.equal(b.c.status().caState, 'cwr');
+    b.sink.clear();
+    // Segment 2 (sent before the reduction) lost: three duplicate ACKs.
+    for (let k = 0; k < 3; k++) b.c.segmentArrives(ackOf(1000), 11 + k);
+    assert.equal(b.c.status().caState, 'recovery');
+    assert.ok(b.sink.take().some((s) => s.seq === L + 1001), 'the lost segment is retransmitted');
+    assert.equal(b.c.status().ssthresh, ssthresh);
+    assert.ok(b.c.status().cwnd >= cwnd - 1000, `cwnd ${b.c.status().cwnd} vs ${cwnd}`);
+  });
+}
+
+test('CWR (ECN): loss of data sent after the ECE reduction -> reduced again (a new window)', () => {
+  const b = flight10();
+  b.c.segmentArrives(ackOf(1000, ECE), 10);
+  // The reduced window (up to 10000) is acknowledged; new data goes out past it.
+  for (let k = 2; k <= 10; k++) b.c.segmentArrives(ackOf(k * 1000), 10 + k);
+  const ss = b.c.status().ssthresh;
+  for (let k = 0; k < 3; k++) b.c.segmentArrives(ackOf(10000), 30 + k);
+  assert.equal(b.c.status().caState, 'recovery');
+  assert.ok(b.c.status().ssthresh < ss, `ssthresh ${b.c.status().ssthresh} < ${ss}`);
+});
+
 test('ESTABLISHED (ECN off): ACK with ECE -> ignored', () => {
   const b = activeOpen({}, 0);
   b.c.send(new Uint8Array(10000), 20);
