@@ -1840,8 +1840,12 @@ export class Connection implements TcpConnection {
 
   /** 6.1.1: the ECN flags of a SYN or SYN,ACK we send. */
   private ecnSynFlags(flags: number): number {
-    // An ECN-setup SYN-ACK carries ECE and not CWR.
-    if (flags & ACK) return this.ecn.ok ? flags | ECE : flags;
+    // An ECN-setup SYN-ACK carries ECE and not CWR. As 6.1.1.1 does for the SYN (FreeBSD
+    // ecn.maxretries): after ecnSynAckRetries retransmissions it goes without, and ECN is off.
+    if (flags & ACK) {
+      if (this.ecn.ok && this.retransmits > (this.config.ecnSynAckRetries ?? Infinity)) this.ecn.ok = false;
+      return this.ecn.ok ? flags | ECE : flags;
+    }
     // An ECN-setup SYN carries ECE and CWR; 6.1.1.1: after ecnSynRetries retransmissions
     // without an answer, the SYN goes without them.
     this.ecn.synSent = ecnInitiates(this.config) && this.retransmits <= (this.config.ecnSynRetries ?? 1);

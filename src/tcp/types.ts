@@ -200,6 +200,10 @@ export interface ConnectionConfig {
    *  plain SYNs, in case a middlebox drops ECN-setup SYNs (FreeBSD net.inet.tcp.ecn.maxretries,
    *  default 1; Linux tcp_ecn_fallback: 0). Absent = 1. */
   ecnSynRetries?: number;
+  /** A passive ECN endpoint: how many SYN-ACK retransmissions still carry ECE; later ones go
+   *  without it and ECN is off for the connection (FreeBSD net.inet.tcp.ecn.maxretries, as for
+   *  the SYN). Absent = no limit (Linux keeps ECE on every SYN-ACK). */
+  ecnSynAckRetries?: number;
 }
 
 export const DEFAULT_CONFIG: ConnectionConfig = {

@@ -352,7 +352,7 @@ test('runner: net.inet.tcp.rexmit_drop_options=1 -> the third SYN retransmission
 
 // ---- ECN (RFC 3168): E/W flags, [ect0]/[ce]/... annotations, ecn.enable / tcp_ecn
 
-test('dialect: ecn.enable and tcp_ecn map 0/1/2 to ecn false/true/passive; ecn.maxretries to ecnSynRetries', async () => {
+test('dialect: ecn.enable and tcp_ecn map 0/1/2 to ecn false/true/passive; ecn.maxretries to ecnSynRetries and ecnSynAckRetries', async () => {
   const { applySysctl, Unsupported } = await import('../../src/tools/packetdrill/dialect.js');
   const p = { config: {} as Record<string, unknown> };
   applySysctl(p, 'net.inet.tcp.ecn.enable', '1');
@@ -363,6 +363,7 @@ test('dialect: ecn.enable and tcp_ecn map 0/1/2 to ecn false/true/passive; ecn.m
   assert.equal(p.config.ecn, false);
   applySysctl(p, 'net.inet.tcp.ecn.maxretries', '0');
   assert.equal(p.config.ecnSynRetries, 0);
+  assert.equal(p.config.ecnSynAckRetries, 0);
   assert.throws(() => applySysctl(p, 'net.ipv4.tcp_ecn', '3'), Unsupported);
 });
 

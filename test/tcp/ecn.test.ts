@@ -69,6 +69,23 @@ test('SYN-RECEIVED (ECN on): SYN-ACK retransmission keeps ECE', () => {
   expectSegs(b, [{ flags: 'SE.', seq: L }]);
 });
 
+test('SYN-RECEIVED (ECN on, ecnSynAckRetries 1): retransmission timeouts -> the first SYN-ACK retransmission keeps ECE, the second drops it and ECN is off (FreeBSD ecn.maxretries)', () => {
+  const b = synReceived({ ecnSynAckRetries: 1 }, ECE | CWR);
+  b.sink.clear();
+  b.c.onTimer(1000);
+  b.c.onTimer(3000);
+  assert.deepEqual(flags(b), ['SE.', 'S.']);
+  b.c.segmentArrives(seg({ seq: R + 1, ack: L + 1, flags: ACK }), 3100);
+  assert.equal(b.c.state, 'ESTABLISHED');
+  assert.equal(b.c.status().ecn, false);
+});
+
+test('SYN-RECEIVED (ECN on, ecnSynAckRetries 0): the first SYN-ACK retransmission is plain', () => {
+  const b = synReceived({ ecnSynAckRetries: 0 }, ECE | CWR);
+  b.c.onTimer(1000);
+  assert.deepEqual(flags(b), ['SE.', 'S.']);
+});
+
 test('CLOSED (ecn true): OPEN -> ECN-setup SYN (ECE and CWR); ECN-setup SYN-ACK -> ECN on', () => {
   const b = make({ ecn: true });
   b.c.openActive(0);

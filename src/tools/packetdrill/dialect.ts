@@ -52,6 +52,7 @@ export const FREEBSD_PROFILE: Partial<ConnectionConfig> = {
   openTimeout: 75_000, // keepinit (ms)
   ecn: 'passive', // ecn.enable=2
   ecnSynRetries: 1, // ecn.maxretries
+  ecnSynAckRetries: 1, // ecn.maxretries (the syncache's SYN-ACK retransmissions)
 };
 
 /** Linux profile before defaults.sh is read (the kernel's own defaults where they matter). */
@@ -142,9 +143,11 @@ const FREEBSD_SYSCTLS: Record<string, SysctlRule> = {
   },
   // RFC 3168 ECN (ConnectionConfig.ecn): 0 = off, 1 = ask in our SYN, 2 = only answer.
   'net.inet.tcp.ecn.enable': ecnSysctl,
-  // SYN retransmissions that still ask for ECN (ConnectionConfig.ecnSynRetries, RFC 3168 6.1.1.1).
+  // SYN and SYN-ACK retransmissions that still ask for / answer ECN (ConnectionConfig
+  // ecnSynRetries, RFC 3168 6.1.1.1, and ecnSynAckRetries).
   'net.inet.tcp.ecn.maxretries': (p, v, n) => {
     p.config.ecnSynRetries = num(v, n);
+    p.config.ecnSynAckRetries = num(v, n);
   },
   // Not sending RSTs for closed ports is not an RFC 9293 behaviour the stack has.
   'net.inet.tcp.blackhole': onlyAt('0'),
