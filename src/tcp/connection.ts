@@ -273,6 +273,10 @@ export class Connection implements TcpConnection {
             ? 'disorder'
             : 'open',
       ecn: this.ecn.ok,
+      ecnSeen: this.ecn.seen,
+      timestamps: this.tsOk,
+      windowScaling: this.wsOk,
+      sack: this.sackOk,
     };
   }
 
@@ -1885,6 +1889,7 @@ export class Connection implements TcpConnection {
   /** 6.1.3: a data segment. CWR ends the echo, then CE starts it (CE on the CWR segment itself
    *  is new congestion); the first CE-marked segment is acknowledged at once. */
   private ecnReceive(seg: Segment): void {
+    if (seg.ecn !== undefined && seg.ecn !== ECN_NOT_ECT) this.ecn.seen = true;
     if (seg.flags & CWR) this.ecn.echo = false;
     if (seg.ecn === ECN_CE && !this.ecn.echo) {
       this.ecn.echo = true;

@@ -10,6 +10,8 @@ export class EcnState {
   /** 6.1.3 receiver: a CE-marked data segment arrived; ECE goes on every ACK until a segment
    *  with CWR arrives. */
   echo = false;
+  /** An ECT- or CE-marked data segment has arrived (Linux TCP_ECN_SEEN, tcpi_options). */
+  seen = false;
   /** 6.1.2 sender: cwnd was reduced; CWR goes on the next new data segment. */
   cwrPending = false;
   /** 6.1.2: SND.MAX at the last reduction. ECE on ACKs that do not go past it reports

@@ -284,6 +284,12 @@ export interface ConnStatus {
   caState: 'open' | 'disorder' | 'cwr' | 'recovery' | 'loss';
   /** RFC 3168 6.1.1: ECN was negotiated on this connection. */
   ecn?: boolean;
+  /** ECN is on and an ECT- or CE-marked data segment has arrived (Linux TCP_ECN_SEEN). */
+  ecnSeen?: boolean;
+  /** Negotiated in the handshake: RFC 7323 timestamps and window scale, RFC 2018 SACK. */
+  timestamps?: boolean;
+  windowScaling?: boolean;
+  sack?: boolean;
 }
 
 /** What the host stack hands a new connection. */

@@ -108,6 +108,37 @@ test('tcp_info: a wrong tcpi_ca_state or tcpi_snd_ssthresh fails the script', ()
   }
 });
 
+// tcpi_options (Linux TCPI_OPT_*): the options negotiated in the handshake, ECN (RFC 3168
+// 6.1.1), and ECN_SEEN once an ECT- or CE-marked data segment has arrived.
+test('tcp_info: ESTABLISHED (ECN) -> tcpi_options has SACK, WSCALE and ECN; ECT data arrives -> ECN_SEEN too', () => {
+  const r = run([
+    '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+    '+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0',
+    '+0 bind(3, ..., ...) = 0',
+    '+0 listen(3, 1) = 0',
+    '+0 < SEW 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>',
+    '+0 > SE. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 8>',
+    '+.1 < . 1:1(0) ack 1 win 257',
+    '+0 accept(3, ..., ...) = 4',
+    '+0 %{ assert tcpi_options == (TCPI_OPT_SACK | TCPI_OPT_WSCALE | TCPI_OPT_ECN), tcpi_options }%',
+    '+0 < [ect0] P. 1:101(100) ack 1 win 257',
+    '+.04 > . 1:1(0) ack 101', // delayed ACK
+    '+0 %{ assert tcpi_options == TCPI_OPT_SACK | TCPI_OPT_WSCALE | TCPI_OPT_ECN | TCPI_OPT_ECN_SEEN }%',
+  ]);
+  assert.equal(r.verdict, 'PASS', formatResult(r));
+});
+
+test('tcp_info: tcpi_options without ECN or options -> 0; TIMESTAMPS; FreeBSD never sets 0x10 (TCPI_OPT_TOE)', () => {
+  const st = (o: object) => ({ state: 'ESTABLISHED', ...o }) as unknown as Parameters<typeof evalPython>[1];
+  assert.equal(evalPython('assert tcpi_options == 0', st({}), { mss: 1460 }), null);
+  assert.equal(evalPython('assert tcpi_options == (TCPI_OPT_TIMESTAMPS)', st({ timestamps: true }), { mss: 1460 }), null);
+  const seen = st({ ecn: true, ecnSeen: true });
+  assert.equal(evalPython('assert tcpi_options == 24', seen, { mss: 1460 }), null);
+  assert.equal(evalPython('assert tcpi_options == TCPI_OPT_ECN', seen, { mss: 1460, freebsd: true }), null);
+  assert.match(evalPython('assert tcpi_options == (TCPI_OPT_SACK | TCPI_OPT_ECN)', seen, { mss: 1460 }) ?? '', /tcpi_options=24/);
+  assert.equal(checkPython('assert tcpi_options == (TCPI_OPT_SACK | TCPI_OPT_BOGUS)'), 'python constant TCPI_OPT_BOGUS');
+});
+
 test('tcp_info: field mapping (Linux units and constants)', () => {
   const base = { state: 'ESTABLISHED', cwnd: 14_000, rto: 200, srtt: 10, sndMss: 1000, rcvMss: 1200, ssthresh: 0x7fffffff, caState: 'open' };
   const st = (o: object) => ({ ...base, ...o }) as unknown as Parameters<typeof evalPython>[1];

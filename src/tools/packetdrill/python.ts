@@ -1,5 +1,5 @@
 // `%{ python }%` blocks: only simple `assert tcpi_X <op> N` lines (chains like `a <= x <= b`
-// too, an optional `, message`), evaluated against the connection's RFC 9293 STATUS where the
+// too, terms like `(TCPI_OPT_SACK | TCPI_OPT_ECN)`, an optional `, message`), evaluated against the connection's RFC 9293 STATUS where the
 // tcp_info field has an exact counterpart. Anything else makes the script UNSUPPORTED.
 import type { ConnStatus, TcpState } from '../../tcp/types.js';
 
@@ -50,6 +50,11 @@ Object.assign(CONSTANTS, { TCP_CA_Open: 0, TCP_CA_Disorder: 1, TCP_CA_CWR: 2, TC
 const INFINITE_SSTHRESH = 0x7fffffff;
 CONSTANTS.TCP_INFINITE_SSTHRESH = INFINITE_SSTHRESH;
 
+/** tcpi_options bits (Linux include/uapi/linux/tcp.h; FreeBSD netinet/tcp.h has the first four
+ *  alike, then TCPI_OPT_TOE 0x10 and TCPI_OPT_TFO 0x20). */
+const OPT = { TIMESTAMPS: 1, SACK: 2, WSCALE: 4, ECN: 8, ECN_SEEN: 16, SYN_DATA: 32 };
+for (const [k, v] of Object.entries(OPT)) CONSTANTS[`TCPI_OPT_${k}`] = v;
+
 /** What a block is evaluated against: the connection's STATUS plus what the host knows. */
 export interface PythonContext {
   /** Our MSS (tcpi_advmss). */
@@ -57,6 +62,8 @@ export interface PythonContext {
   /** The current time (ms) and when the handshake completed, for tcpi_last_data_recv. */
   now?: number;
   establishedAt?: number;
+  /** A FreeBSD script: tcpi_options bit 0x10 is TCPI_OPT_TOE there, not TCPI_OPT_ECN_SEEN. */
+  freebsd?: boolean;
 }
 
 /** tcp_info fields with an exact counterpart in ConnStatus. */
@@ -75,6 +82,13 @@ const FIELDS: Record<string, (s: ConnStatus, x: PythonContext) => number | undef
   tcpi_ca_state: (s) => CA_STATE[s.caState],
   tcpi_rcv_mss: (s) => s.rcvMss,
   // Linux: ms since icsk_ack.lrcvtime, which starts at the end of the handshake.
+  // No TCP Fast Open: TCPI_OPT_SYN_DATA (FreeBSD TCPI_OPT_TFO) is never set.
+  tcpi_options: (s, x) =>
+    (s.timestamps ? OPT.TIMESTAMPS : 0) |
+    (s.sack ? OPT.SACK : 0) |
+    (s.windowScaling ? OPT.WSCALE : 0) |
+    (s.ecn ? OPT.ECN : 0) |
+    (s.ecnSeen && !x.freebsd ? OPT.ECN_SEEN : 0),
   tcpi_last_data_recv: (s, x) => {
     const since = s.lastDataRecv ?? x.establishedAt;
     return since === undefined || x.now === undefined ? undefined : Math.floor(x.now - since);
@@ -106,13 +120,33 @@ function parseAssert(stmt: string): Assertion | string {
     if (i % 2) ops.push(parts[i]);
     else {
       const t = parts[i].trim();
-      if (!/^(tcpi_[a-z_]+|-?\d+|0x[0-9a-fA-F]+|TCPI?_[A-Za-z0-9_]+)$/.test(t)) return `python expression '${clip(t)}'`;
-      if (t.startsWith('tcpi_') && !FIELDS[t]) return `tcp_info field ${t} (no counterpart in the stack's status)`;
-      if (/^TCPI?_/.test(t) && CONSTANTS[t] === undefined) return `python constant ${t}`;
+      for (const atom of atoms(t) ?? [t]) {
+        if (!/^(tcpi_[a-z_]+|-?\d+|0x[0-9a-fA-F]+|TCPI?_[A-Za-z0-9_]+)$/.test(atom)) return `python expression '${clip(t)}'`;
+        if (atom.startsWith('tcpi_') && !FIELDS[atom]) return `tcp_info field ${atom} (no counterpart in the stack's status)`;
+        if (/^TCPI?_/.test(atom) && CONSTANTS[atom] === undefined) return `python constant ${atom}`;
+      }
       terms.push(t);
     }
   }
   return { terms, ops };
+}
+
+/** A term is one atom or a bitwise OR of atoms, optionally in parentheses ("(A | B)"). */
+function atoms(t: string): string[] | null {
+  const m = /^\(\s*(.*?)\s*\)$/.exec(t);
+  const inner = m ? m[1] : t;
+  const parts = inner.split(/\s*\|\s*/);
+  return m || parts.length > 1 ? parts : null;
+}
+
+function termValue(t: string, st: ConnStatus, ctx: PythonContext): number | undefined {
+  let v = 0;
+  for (const a of atoms(t) ?? [t]) {
+    const x = a.startsWith('tcpi_') ? FIELDS[a](st, ctx) : /^TCPI?_/.test(a) ? CONSTANTS[a] : Number(a);
+    if (x === undefined) return undefined;
+    v = atoms(t) ? v | x : x;
+  }
+  return v;
 }
 
 function clip(s: string): string {
@@ -133,11 +167,7 @@ export function evalPython(code: string, st: ConnStatus, ctx: PythonContext): st
   for (const s of statements(code)) {
     const a = parseAssert(s);
     if (typeof a === 'string') return a;
-    const vals = a.terms.map((t) => {
-      if (t.startsWith('tcpi_')) return FIELDS[t](st, ctx);
-      if (/^TCPI?_/.test(t)) return CONSTANTS[t];
-      return Number(t);
-    });
+    const vals = a.terms.map((t) => termValue(t, st, ctx));
     for (let i = 0; i < a.ops.length; i++) {
       const l = vals[i];
       const r = vals[i + 1];

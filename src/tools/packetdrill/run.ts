@@ -1240,7 +1240,7 @@ class Runner {
         establishedAt = e.establishedAt;
       }
     }
-    const err = evalPython(code, st, { mss, now: this.sched.now(), establishedAt });
+    const err = evalPython(code, st, { mss, now: this.sched.now(), establishedAt, freebsd: this.dialect === 'freebsd' });
     if (err) this.fail(ev, err);
   }
 
