@@ -1328,6 +1328,9 @@ export class Connection implements TcpConnection {
       if (!this.sackOk) this.cc.onDupAck();
       return;
     }
+    // RFC 8985 3.4, 6.2: with RACK and SACK, RACK marks the losses and starts fast recovery
+    // (rackOnAck); duplicate ACKs of reordered data wait for its reordering window.
+    if (this.rackOnly()) return;
     // RFC 5681 3.2: three duplicate ACKs; RFC 6675 5 (IsLost): or more than 2*SMSS SACKed
     // above SND.UNA. RFC 6582 3.2 (2): only if the ACK covers more than `recover`.
     const lost = this.dupAcks >= this.dupThresh || (this.sackOk && this.sb.sackedBytes() > (this.dupThresh - 1) * this.sndMss);
@@ -1364,6 +1367,7 @@ export class Connection implements TcpConnection {
     // RFC 9937: PRR sets the window per ACK; without it, RFC 6675 keeps pipe below ssthresh.
     const wnd = this.prrOn() ? this.prrCwnd : Math.max(this.cc.ssthresh, this.sndMss);
     const total = this.sb.sackedBytes();
+    const rackOnly = this.rackOnly();
     while (pipe < wnd) {
       // RFC 8985: segments RACK marked lost go first.
       const rl = this.rackOn() ? this.rack.nextLost(this.sndUna) : undefined;
@@ -1374,7 +1378,8 @@ export class Connection implements TcpConnection {
         pipe += len;
         continue;
       }
-      const hole = this.sb.holeAfter(this.rtxHigh, fack);
+      // RFC 6675 IsLost: only without RACK (RFC 8985: RACK alone marks losses).
+      const hole = rackOnly ? undefined : this.sb.holeAfter(this.rtxHigh, fack);
       if (hole && total - this.sb.sackedBelow(hole[0]) > (this.dupThresh - 1) * this.sndMss) {
         const len = Math.min(this.curMss(), sub(hole[1], hole[0]));
         this.retransmitRange(hole[0], len, now, 'sack');
@@ -1395,6 +1400,8 @@ export class Connection implements TcpConnection {
       }
       // Nothing new to send: NextSeg rule 3, the next hole below the highest SACK even though
       // it does not count as lost yet (so an application-limited sender does not wait for RTO).
+      // With RACK the reordering timer and the probe do that (and a reordered hole is not
+      // resent for nothing).
       if (hole) {
         const hl = Math.min(this.curMss(), sub(hole[1], hole[0]));
         this.retransmitRange(hole[0], hl, now, 'sack');
@@ -1900,6 +1907,12 @@ export class Connection implements TcpConnection {
 
   private rackOn(): boolean {
     return this.sackOk && (this.config.rack ?? RACK_DEFAULT);
+  }
+
+  /** RFC 8985 3.4: RACK, not DupThresh (RFC 5681 3.2, RFC 6675 IsLost), marks losses and
+   *  starts fast recovery (unless config.rackDupThresh keeps both). */
+  private rackOnly(): boolean {
+    return this.rackOn() && this.config.rackDupThresh !== true;
   }
 
   /** RFC 8985 6.2 step 4: the reordering window. */
