@@ -30,10 +30,10 @@ const EMPTY = new Uint8Array(0);
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 /** TSopt with its two NOPs takes 12 bytes of every segment once negotiated. */
 const TS_OVERHEAD = 12;
-/** RACK-TLP when config.rack is absent: on, as Linux (tcp_recovery=1). It used to cause
- *  spurious retransmissions; with transmission-order ties and the D-SACK-widened reordering
- *  window (tcp/rack.ts) it retransmits no more than RFC 6675 alone under loss, reordering and
- *  duplication (bench loss, soak). */
+/** RACK-TLP when config.rack is absent: on, as Linux (tcp_recovery=1). With SACK it alone
+ *  marks losses (RFC 8985 3.4; config.rackDupThresh keeps RFC 6675 DupThresh beside it): under
+ *  reordering without loss it retransmits ~100x less than DupThresh did (bench/reorder.ts),
+ *  under loss no more (bench loss, soak). */
 const RACK_DEFAULT = true;
 /** RFC 6937 / RFC 9937 Proportional Rate Reduction when config.prr is absent (Linux: always). */
 const PRR_DEFAULT = true;
@@ -152,6 +152,8 @@ export class Connection implements TcpConnection {
   private undoTsVal: number | undefined;
   private undoCwnd = 0;
   private undoSsthresh = 0;
+  /** The last fast recovery was undone (Eifel) before SND.UNA reached `recover`. */
+  private undone = false;
   /** RFC 8985 RACK-TLP (config.rack, with SACK): the segment log, the retransmit-timer
    *  deadlines that are a reordering timer or a probe timeout, and the probe in flight. */
   private rackLog: Rack | undefined;
@@ -1289,6 +1291,10 @@ export class Connection implements TcpConnection {
         this.inRecovery = false;
         this.cc.undo?.(this.undoCwnd, this.undoSsthresh);
         this.dupThresh = Math.min(this.dupThresh * 2, 12);
+        this.undone = true;
+        // A spurious fast retransmission is reordering seen (Linux tcp_try_undo_recovery ->
+        // tcp_check_sack_reordering): RACK keeps its reordering window in recovery from now on.
+        if (this.rackLog && this.rackOnly()) this.rackLog.reorderingSeen = true;
       }
       this.undoTsVal = undefined;
     }
@@ -1964,7 +1970,12 @@ export class Connection implements TcpConnection {
 
   /** RACK found lost segments: fast recovery (RFC 6675 5 entry, RFC 6582 `recover` rule). */
   private rackRecovery(now: number): void {
-    if (this.inRecovery || !ge(this.sndUna, this.recover)) return;
+    if (this.inRecovery) return;
+    // RFC 6582 `recover`: one reduction per window of data. A recovery undone as spurious
+    // (Eifel) reduced nothing: RACK may start another before SND.UNA passes `recover`, or the
+    // segment it marked lost would wait for the RTO.
+    if (!ge(this.sndUna, this.recover) && !(this.undone && this.rackOnly())) return;
+    this.undone = false;
     this.inRecovery = true;
     this.recover = this.sndMax;
     this.tlpEnd = undefined;
@@ -2131,6 +2142,7 @@ export class Connection implements TcpConnection {
     this.onLoss('rto', this.retransmits === 1 ? flight : 2 * this.cc.ssthresh, now);
     this.inRecovery = false;
     this.undoTsVal = undefined;
+    this.undone = false;
     this.dupAcks = 0;
     // RFC 2018 8: the peer may renege on what it SACKed. Like Linux we keep the scoreboard
     // through one timeout (go-back-N then skips what the peer holds), and forget it when the

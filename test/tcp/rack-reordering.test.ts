@@ -3,7 +3,7 @@
 // with config.rackDupThresh) RFC 5681/6675 DupThresh decides, as before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACK, LOCAL_ISS as L, REMOTE_ISS as R, type Bench, expectSegs, seg, synReceived } from './helpers.js';
+import { ACK, LOCAL_ISS as L, REMOTE_ISS as R, type Bench, established, expectSegs, seg, synReceived } from './helpers.js';
 
 const PEER = { mss: 1000, sackPermitted: true };
 const ack = (a: number, sack?: Array<[number, number]>) => seg({ seq: R + 1, ack: a, flags: ACK, options: sack ? { sack } : {} });
@@ -82,4 +82,29 @@ test('ESTABLISHED (RACK, SACK, rackDupThresh): rcv the third duplicate ACK -> Du
   const b = flight({ rack: true, rackDupThresh: true }, true);
   threeDupAcks(b);
   expectSegs(b, [{ flags: '.', seq: L + 4001, len: 1000 }]);
+});
+
+test('ESTABLISHED (RACK, SACK, TS): fast recovery undone (Eifel), then a loss before SND.UNA passes recover -> RACK retransmits it, not the RTO', () => {
+  const ts = (val: number, ecr: number) => ({ timestamp: { val, ecr } });
+  const b = established({ sack: true, timestamps: true, rack: true, sndBuf: 1 << 20 }, { ...PEER, mss: 1012, ...ts(1, 0) }, ts(1, 0));
+  const ackTs = (a: number, ecr: number, sack?: Array<[number, number]>) =>
+    seg({ seq: R + 1, ack: a, flags: ACK, options: { ...ts(2, ecr), ...(sack ? { sack } : {}) } });
+  b.c.send(new Uint8Array(2000), 0);
+  b.c.segmentArrives(ackTs(L + 2001, 0), 100);
+  b.c.send(new Uint8Array(6000), 100); // L+2001 .. L+8001
+  b.sink.clear();
+  // Three segments SACKed above the first, no reordering seen yet: RACK marks it lost at once.
+  b.c.segmentArrives(ackTs(L + 2001, 100, [[L + 3001, L + 6001]]), 200);
+  expectSegs(b, [{ flags: '.', seq: L + 2001, len: 1000 }]);
+  // The original arrived after all: the ACK echoes its TSval (100), older than the
+  // retransmission's (200): the recovery is undone, SND.UNA is still below `recover`.
+  b.c.segmentArrives(ackTs(L + 6001, 100), 201);
+  assert.notEqual(b.c.status().caState, 'recovery');
+  // Now L+6001 is really lost.
+  b.c.segmentArrives(ackTs(L + 6001, 100, [[L + 7001, L + 8001]]), 202);
+  let t = 0;
+  for (let i = 0; i < 3 && b.sink.segs.length === 0; i++) b.c.onTimer((t = b.c.nextDeadline()));
+  expectSegs(b, [{ flags: '.', seq: L + 6001, len: 1000 }]);
+  // sent at 100 + RACK.rtt 102 + reo_wnd min_RTT/4 (reordering seen: the undo)
+  assert.ok(t <= 100 + 102 + 25, `retransmitted at ${t} by RACK's reordering timer, not the RTO`);
 });
