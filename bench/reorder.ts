@@ -5,7 +5,7 @@
 // retransmission unless the link duplicated it).
 //
 //   npx tsx bench/reorder.ts [--bytes 30M] [--loss 0.01] [--reorder 0.02] [--reorder-delay 10]
-//                            [--rack on|off] [--seed 11]
+//                            [--rack on|off] [--dupthresh] [--seed 11]
 import { parsePacket } from '../src/wire/packet.js';
 import { synPair, listenOn, establish, drive, isErrno } from './lib/synack.js';
 import { parseBytes, round } from './lib/util.js';
@@ -30,6 +30,8 @@ export interface ReorderOptions {
   reorderDelay?: number;
   oneWayMs?: number;
   rack?: boolean;
+  /** config.rackDupThresh: DupThresh beside RACK, as before RFC 8985 3.4 loss marking. */
+  rackDupThresh?: boolean;
   seed?: number;
 }
 
@@ -39,7 +41,7 @@ export function reorderRun(o: ReorderOptions): ReorderRun {
     checksumOffload: true,
     delay: o.oneWayMs ?? 5,
     seed: o.seed ?? 11,
-    tcp: o.rack === undefined ? undefined : { rack: o.rack },
+    tcp: { ...(o.rack === undefined ? {} : { rack: o.rack }), ...(o.rackDupThresh ? { rackDupThresh: true } : {}) },
   });
   const lfd = listenOn(p.b, p.bAddr, 5004);
   const [c, s] = establish(p, lfd, 5004);
@@ -123,9 +125,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rack = rackArg === undefined ? undefined : rackArg === 'on';
   const losses = get('--loss') !== undefined ? [Number(get('--loss'))] : [0, 0.01];
   for (const loss of losses) {
-    const r = reorderRun({ bytes, loss, reorder, reorderDelay: delay, rack, seed });
+    const r = reorderRun({ bytes, loss, reorder, reorderDelay: delay, rack, seed, rackDupThresh: args.includes('--dupthresh') });
     console.log(
-      `loss ${loss} reorder ${reorder}/${delay}ms rack ${rackArg ?? 'default'}: ` +
+      `loss ${loss} reorder ${reorder}/${delay}ms rack ${rackArg ?? 'default'}${args.includes('--dupthresh') ? ' +dupthresh' : ''}: ` +
         `goodput ${round(r.goodputMbps)} Mbit/s (${round(r.virtualSeconds)} s), segs ${r.dataSegments}, ` +
         `lost ${r.lost}, reordered ${r.reordered}, retrans ${r.retrans}, D-SACKs ${r.dsacks}, ` +
         `retrans-lost ${r.retrans - r.lost} ${JSON.stringify(r.causes)}`,
