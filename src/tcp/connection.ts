@@ -30,10 +30,10 @@ const EMPTY = new Uint8Array(0);
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 /** TSopt with its two NOPs takes 12 bytes of every segment once negotiated. */
 const TS_OVERHEAD = 12;
-/** RACK-TLP when config.rack is absent: on, as Linux (tcp_recovery=1). It used to cause
- *  spurious retransmissions; with transmission-order ties and the D-SACK-widened reordering
- *  window (tcp/rack.ts) it retransmits no more than RFC 6675 alone under loss, reordering and
- *  duplication (bench loss, soak). */
+/** RACK-TLP when config.rack is absent: on, as Linux (tcp_recovery=1). With SACK it alone
+ *  marks losses (RFC 8985 3.4; config.rackDupThresh keeps RFC 6675 DupThresh beside it): under
+ *  reordering without loss it retransmits ~100x less than DupThresh did (bench/reorder.ts),
+ *  under loss no more (bench loss, soak). */
 const RACK_DEFAULT = true;
 /** RFC 6937 / RFC 9937 Proportional Rate Reduction when config.prr is absent (Linux: always). */
 const PRR_DEFAULT = true;
@@ -152,6 +152,8 @@ export class Connection implements TcpConnection {
   private undoTsVal: number | undefined;
   private undoCwnd = 0;
   private undoSsthresh = 0;
+  /** The last fast recovery was undone (Eifel) before SND.UNA reached `recover`. */
+  private undone = false;
   /** RFC 8985 RACK-TLP (config.rack, with SACK): the segment log, the retransmit-timer
    *  deadlines that are a reordering timer or a probe timeout, and the probe in flight. */
   private rackLog: Rack | undefined;
@@ -1293,6 +1295,10 @@ export class Connection implements TcpConnection {
         this.inRecovery = false;
         this.cc.undo?.(this.undoCwnd, this.undoSsthresh);
         this.dupThresh = Math.min(this.dupThresh * 2, 12);
+        this.undone = true;
+        // A spurious fast retransmission is reordering seen (Linux tcp_try_undo_recovery ->
+        // tcp_check_sack_reordering): RACK keeps its reordering window in recovery from now on.
+        if (this.rackLog && this.rackOnly()) this.rackLog.reorderingSeen = true;
       }
       this.undoTsVal = undefined;
     }
@@ -1332,6 +1338,9 @@ export class Connection implements TcpConnection {
       if (!this.sackOk) this.cc.onDupAck();
       return;
     }
+    // RFC 8985 3.4, 6.2: with RACK and SACK, RACK marks the losses and starts fast recovery
+    // (rackOnAck); duplicate ACKs of reordered data wait for its reordering window.
+    if (this.rackOnly()) return;
     // RFC 5681 3.2: three duplicate ACKs; RFC 6675 5 (IsLost): or more than 2*SMSS SACKed
     // above SND.UNA. RFC 6582 3.2 (2): only if the ACK covers more than `recover`.
     const lost = this.dupAcks >= this.dupThresh || (this.sackOk && this.sb.sackedBytes() > (this.dupThresh - 1) * this.sndMss);
@@ -1368,6 +1377,7 @@ export class Connection implements TcpConnection {
     // RFC 9937: PRR sets the window per ACK; without it, RFC 6675 keeps pipe below ssthresh.
     const wnd = this.prrOn() ? this.prrCwnd : Math.max(this.cc.ssthresh, this.sndMss);
     const total = this.sb.sackedBytes();
+    const rackOnly = this.rackOnly();
     while (pipe < wnd) {
       // RFC 8985: segments RACK marked lost go first.
       const rl = this.rackOn() ? this.rack.nextLost(this.sndUna) : undefined;
@@ -1378,7 +1388,8 @@ export class Connection implements TcpConnection {
         pipe += len;
         continue;
       }
-      const hole = this.sb.holeAfter(this.rtxHigh, fack);
+      // RFC 6675 IsLost: only without RACK (RFC 8985: RACK alone marks losses).
+      const hole = rackOnly ? undefined : this.sb.holeAfter(this.rtxHigh, fack);
       if (hole && total - this.sb.sackedBelow(hole[0]) > (this.dupThresh - 1) * this.sndMss) {
         const len = Math.min(this.curMss(), sub(hole[1], hole[0]));
         this.retransmitRange(hole[0], len, now, 'sack');
@@ -1399,6 +1410,8 @@ export class Connection implements TcpConnection {
       }
       // Nothing new to send: NextSeg rule 3, the next hole below the highest SACK even though
       // it does not count as lost yet (so an application-limited sender does not wait for RTO).
+      // With RACK the reordering timer and the probe do that (and a reordered hole is not
+      // resent for nothing).
       if (hole) {
         const hl = Math.min(this.curMss(), sub(hole[1], hole[0]));
         this.retransmitRange(hole[0], hl, now, 'sack');
@@ -1916,6 +1929,12 @@ export class Connection implements TcpConnection {
     return this.sackOk && (this.config.rack ?? RACK_DEFAULT);
   }
 
+  /** RFC 8985 3.4: RACK, not DupThresh (RFC 5681 3.2, RFC 6675 IsLost), marks losses and
+   *  starts fast recovery (unless config.rackDupThresh keeps both). */
+  private rackOnly(): boolean {
+    return this.rackOn() && this.config.rackDupThresh !== true;
+  }
+
   /** RFC 8985 6.2 step 4: the reordering window. */
   private reoWnd(): number {
     const r = this.rack;
@@ -1965,7 +1984,12 @@ export class Connection implements TcpConnection {
 
   /** RACK found lost segments: fast recovery (RFC 6675 5 entry, RFC 6582 `recover` rule). */
   private rackRecovery(now: number): void {
-    if (this.inRecovery || !ge(this.sndUna, this.recover)) return;
+    if (this.inRecovery) return;
+    // RFC 6582 `recover`: one reduction per window of data. A recovery undone as spurious
+    // (Eifel) reduced nothing: RACK may start another before SND.UNA passes `recover`, or the
+    // segment it marked lost would wait for the RTO.
+    if (!ge(this.sndUna, this.recover) && !(this.undone && this.rackOnly())) return;
+    this.undone = false;
     this.inRecovery = true;
     this.recover = this.sndMax;
     this.tlpEnd = undefined;
@@ -2132,6 +2156,7 @@ export class Connection implements TcpConnection {
     this.onLoss('rto', this.retransmits === 1 ? flight : 2 * this.cc.ssthresh, now);
     this.inRecovery = false;
     this.undoTsVal = undefined;
+    this.undone = false;
     this.dupAcks = 0;
     // RFC 2018 8: the peer may renege on what it SACKed. Like Linux we keep the scoreboard
     // through one timeout (go-back-N then skips what the peer holds), and forget it when the

@@ -165,6 +165,11 @@ export interface ConnectionConfig {
   /** RFC 8985 RACK-TLP (with SACK): time-based loss detection and tail loss probes. Absent =
    *  the default in tcp/connection.ts (RACK_DEFAULT: on). */
   rack?: boolean;
+  /** With RACK on and SACK: also mark losses and enter fast recovery by RFC 5681/6675
+   *  DupThresh (three duplicate ACKs, IsLost, NextSeg rule 3), as before RFC 8985 6.2. Absent
+   *  or false: RACK alone decides what is lost (RFC 8985 3.4, Linux with RACK on); DupThresh
+   *  stays for connections without SACK or RACK. */
+  rackDupThresh?: boolean;
   /** RFC 9937 (RFC 6937bis) Proportional Rate Reduction in fast recovery, SACK and NewReno:
    *  PRR-SSRB as Linux. Absent = on (PRR_DEFAULT in tcp/connection.ts); false = RFC 6675
    *  pipe < ssthresh and RFC 6582 window inflation. */
