@@ -1953,10 +1953,7 @@ export class Connection implements TcpConnection {
     const b1 = blocks?.[1];
     const dsackSeen = b0 !== undefined && (le(b0[1], seg.ack) || (b1 !== undefined && ge(b0[0], b1[0]) && le(b0[1], b1[1])));
     this.rack.onDsack(dsackSeen, this.sndUna, this.sndMax);
-    this.rack.onAck(this.sndUna, (s, e) => {
-      const x = sb.empty ? undefined : sb.sackedEnd(s);
-      return x !== undefined && ge(x, e);
-    }, now);
+    this.rack.onAck(this.sndUna, sb.empty ? null : sb, now);
     if (this.tlpEnd !== undefined && ge(this.sndUna, this.tlpEnd)) {
       // RFC 8985 7.4.2: a retransmitted probe acknowledged without a D-SACK for it repaired a
       // loss: the congestion window is reduced as for a loss (Linux tcp_process_tlp_ack).

@@ -19,6 +19,11 @@ interface TxSeg {
   lost: boolean;
 }
 
+/** The SACK scoreboard as RACK reads it: the end of the SACKed run covering a sequence number. */
+export interface SackedEnds {
+  sackedEnd(seq: number): number | undefined;
+}
+
 /** Segments in the log at most (the log is the send window; the oldest fall off past this). */
 const MAX_LOG = 4096;
 
@@ -30,6 +35,9 @@ export class Rack {
   /** Transmission order of the segment that set RACK.xmit_ts. */
   private xmitN = -1;
   private txCount = 0;
+  /** A retransmission restamped a segment in the log: transmission order no longer follows
+   *  sequence order (false again once the log empties). Lets the common case stop scanning. */
+  private restamped = false;
   rtt = 0;
   minRtt = Infinity;
   private fack: number | undefined;
@@ -51,6 +59,7 @@ export class Rack {
     this.xmitTs = -Infinity;
     this.xmitN = -1;
     this.fack = undefined;
+    this.restamped = false;
   }
 
   /** A transmission of [start, end) at `now`: new data is appended, a retransmission restamps the
@@ -83,6 +92,7 @@ export class Rack {
       s.n = this.txCount;
       s.rtx = true;
       s.lost = false;
+      this.restamped = true;
     }
     if (gt(end, last.end)) segs.push({ start: last.end, end, t: now, n: this.txCount, rtx: false, sacked: false, lost: false });
     this.txCount++;
@@ -90,15 +100,20 @@ export class Rack {
 
   /** RFC 8985 6.2 steps 1-3 for an ACK: everything below `una` and every segment `sacked` says
    *  is delivered; the most recently sent of those sets RACK.xmit_ts / end_seq / rtt. */
-  onAck(una: number, sacked: (start: number, end: number) => boolean, now: number): void {
+  onAck(una: number, sacked: SackedEnds | null, now: number): void {
     const segs = this.segs;
     let drop = 0;
     for (let i = 0; i < segs.length; i++) {
       const s = segs[i];
       const cum = le(s.end, una);
       if (cum) drop = i + 1;
+      // Nothing SACKed (`sacked` null): only the cumulatively acknowledged prefix is news.
+      else if (sacked === null) break;
       if (s.sacked) continue;
-      if (!cum && !sacked(s.start, s.end)) continue;
+      if (!cum) {
+        const x = sacked!.sackedEnd(s.start);
+        if (x === undefined || lt(x, s.end)) continue;
+      }
       s.sacked = true;
       s.lost = false;
       const rtt = now - s.t;
@@ -122,6 +137,7 @@ export class Rack {
       }
     }
     if (drop > 0) segs.splice(0, drop);
+    if (segs.length === 0) this.restamped = false;
   }
 
   /** RFC 8985 6.2 step 5 (RACK_detect_loss): marks lost every segment sent before the
@@ -134,7 +150,12 @@ export class Rack {
       if (s.sacked || s.lost) continue;
       // RACK_sent_after(RACK.xmit_ts, RACK.end_seq, seg.xmit_ts, seg.end_seq)
       const before = this.xmitN > s.n;
-      if (!before) continue;
+      if (!before) {
+        // Without retransmissions in the log, transmission order is sequence order: every later
+        // segment was sent after this one too.
+        if (!this.restamped) break;
+        continue;
+      }
       const remaining = s.t + this.rtt + reoWnd - now;
       if (remaining <= 0) {
         s.lost = true;

@@ -84,11 +84,14 @@ test('ESTABLISHED (rack off): the same single SACK -> nothing until the RTO', ()
   assert.equal(b.c.nextDeadline(), 200 + b.c.status().rto);
 });
 
+/** A scoreboard with the 1000-byte segments starting at `starts` SACKed. */
+const sackedAt = (...starts: number[]) => ({ sackedEnd: (seq: number) => (starts.includes(seq) ? seq + 1000 : undefined) });
+
 test('rack: a partial retransmission splits the segment; the rest stays lost', () => {
   const r = new Rack();
   r.sent(0, 1000, 0);
   r.sent(1000, 2000, 0);
-  r.onAck(0, (s) => s === 1000, 50); // second delivered: RACK.xmit_ts = 0, end 2000, rtt 50
+  r.onAck(0, sackedAt(1000), 50); // second delivered: RACK.xmit_ts = 0, end 2000, rtt 50
   assert.equal(r.detect(50, 0).lost, 1);
   r.sent(0, 600, 60);
   assert.deepEqual(r.nextLost(0), [600, 1000]);
@@ -98,13 +101,13 @@ test('rack: a retransmission sent in the same tick after new data -> the new dat
   const r = new Rack();
   r.sent(0, 1000, 0);
   r.sent(1000, 2000, 0);
-  r.onAck(0, (s) => s === 1000, 10); // RACK.rtt 10
+  r.onAck(0, sackedAt(1000), 10); // RACK.rtt 10
   assert.equal(r.detect(10, 0).lost, 1);
   // Same tick: new data first, then the retransmission (lower sequence numbers, sent later).
   r.sent(2000, 3000, 10);
   r.sent(0, 1000, 10);
   // The new data's SACK arrives a moment before the cumulative ACK for the retransmission.
-  r.onAck(0, (s) => s === 1000 || s === 2000, 20);
+  r.onAck(0, sackedAt(1000, 2000), 20);
   assert.equal(r.detect(20, 0).lost, 0, 'transmission order, not sequence order, breaks the tie');
   assert.equal(r.nextLost(0), undefined);
 });
