@@ -29,6 +29,9 @@ const MAX_LOG = 4096;
 
 export class Rack {
   private segs: TxSeg[] = [];
+  /** segs[head..] is the log: delivered segments leave from the front by moving `head` (the
+   *  array is compacted now and then), not by shifting the whole array on every ACK. */
+  private head = 0;
   /** RFC 8985 5.2: RACK.xmit_ts, RACK.end_seq, RACK.rtt, RACK.min_RTT, RACK.fack. */
   xmitTs = -Infinity;
   endSeq = 0;
@@ -51,11 +54,12 @@ export class Rack {
   lostRtxCount = 0;
 
   get size(): number {
-    return this.segs.length;
+    return this.segs.length - this.head;
   }
 
   clear(): void {
     this.segs.length = 0;
+    this.head = 0;
     this.xmitTs = -Infinity;
     this.xmitN = -1;
     this.fack = undefined;
@@ -67,13 +71,13 @@ export class Rack {
   sent(start: number, end: number, now: number): void {
     if (!lt(start, end)) return;
     const segs = this.segs;
-    const last = segs.length ? segs[segs.length - 1] : undefined;
+    const last = segs.length > this.head ? segs[segs.length - 1] : undefined;
     if (!last || ge(start, last.end)) {
-      if (segs.length >= MAX_LOG) segs.shift();
+      if (segs.length - this.head >= MAX_LOG) this.advance(this.head + 1);
       segs.push({ start, end, t: now, n: this.txCount++, rtx: false, sacked: false, lost: false });
       return;
     }
-    for (let i = 0; i < segs.length; i++) {
+    for (let i = this.head; i < segs.length; i++) {
       const s = segs[i];
       if (le(end, s.start)) break;
       if (le(s.end, start)) continue;
@@ -103,7 +107,7 @@ export class Rack {
   onAck(una: number, sacked: SackedEnds | null, now: number): void {
     const segs = this.segs;
     let drop = 0;
-    for (let i = 0; i < segs.length; i++) {
+    for (let i = this.head; i < segs.length; i++) {
       const s = segs[i];
       const cum = le(s.end, una);
       if (cum) drop = i + 1;
@@ -136,8 +140,21 @@ export class Rack {
         else this.fack = s.end;
       }
     }
-    if (drop > 0) segs.splice(0, drop);
-    if (segs.length === 0) this.restamped = false;
+    if (drop > 0) this.advance(drop);
+  }
+
+  /** The log starts at segs[to]: drops what is before, compacting once half the array is dead. */
+  private advance(to: number): void {
+    const segs = this.segs;
+    this.head = to;
+    if (to >= segs.length) {
+      segs.length = 0;
+      this.head = 0;
+      this.restamped = false;
+    } else if (to >= 64 && 2 * to >= segs.length) {
+      segs.splice(0, to);
+      this.head = 0;
+    }
   }
 
   /** RFC 8985 6.2 step 5 (RACK_detect_loss): marks lost every segment sent before the
@@ -146,7 +163,8 @@ export class Rack {
   detect(now: number, reoWnd: number): { lost: number; timeout: number } {
     let lost = 0;
     let timeout = 0;
-    for (const s of this.segs) {
+    for (let i = this.head; i < this.segs.length; i++) {
+      const s = this.segs[i];
       if (s.sacked || s.lost) continue;
       // RACK_sent_after(RACK.xmit_ts, RACK.end_seq, seg.xmit_ts, seg.end_seq)
       const before = this.xmitN > s.n;
@@ -187,7 +205,8 @@ export class Rack {
 
   /** The first segment marked lost and not sent again at or after `from`, if any. */
   nextLost(from: number): [number, number] | undefined {
-    for (const s of this.segs) {
+    for (let i = this.head; i < this.segs.length; i++) {
+      const s = this.segs[i];
       if (s.lost && gt(s.end, from)) return [lt(s.start, from) ? from : s.start, s.end];
     }
     return undefined;
@@ -196,7 +215,8 @@ export class Rack {
   /** Bytes of segments marked lost (not sent again) in [from, to): not in flight (RFC 6675 pipe). */
   lostBytes(from: number, to: number): number {
     let n = 0;
-    for (const s of this.segs) {
+    for (let i = this.head; i < this.segs.length; i++) {
+      const s = this.segs[i];
       if (!lt(s.start, to)) break;
       if (!s.lost || le(s.end, from)) continue;
       n += sub(lt(s.end, to) ? s.end : to, gt(s.start, from) ? s.start : from);
@@ -206,6 +226,6 @@ export class Rack {
 
   /** An RTO: every mark is off (go-back-N resends everything anyway). */
   clearLost(): void {
-    for (const s of this.segs) s.lost = false;
+    for (let i = this.head; i < this.segs.length; i++) this.segs[i].lost = false;
   }
 }
