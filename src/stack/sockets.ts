@@ -27,6 +27,8 @@ const WOULD_BLOCK = -1;
 const WOULD_BLOCK_HANDSHAKE = -2;
 
 /** One file descriptor's socket. */
+const LINGER_OFF: { readonly onoff: boolean; readonly linger: number } = Object.freeze({ onoff: false, linger: 0 });
+
 class Sock implements PortUser {
   local: SockAddr | null = null;
   remote: SockAddr | null = null;
@@ -42,7 +44,8 @@ class Sock implements PortUser {
   /** Option overrides on top of the host's TCP defaults. */
   cfg: Partial<ConnectionConfig> = {};
   mssClamp: number | undefined = undefined;
-  linger: { onoff: boolean; linger: number } = { onoff: false, linger: 0 };
+  /** SO_LINGER: replaced, never mutated (the default is one shared frozen object). */
+  linger: { readonly onoff: boolean; readonly linger: number } = LINGER_OFF;
   rcvLowat = 1;
   /** TCP_NOTSENT_LOWAT; 0 = the host default (limits.notsentLowat), as Linux. */
   notsentLowat = 0;
@@ -53,7 +56,8 @@ class Sock implements PortUser {
   everConnected = false;
   /** Bytes taken out of the connection by a peek, served first by later reads. */
   stash: Uint8Array = EMPTY;
-  readonly watchers = new Set<Watcher>();
+  /** Made on the first watch(): most sockets of a busy host are never watched. */
+  watchers: Set<Watcher> | null = null;
   constructor(
     readonly fd: number,
     readonly family: 4 | 6,
@@ -155,9 +159,9 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
   }
 
   private emit(s: Sock, ev: SocketEventName): void {
-    if (s.watchers.size === 0) return;
+    if (s.watchers === null || s.watchers.size === 0) return;
+    const ws = s.watchers;
     this.host.notify(() => {
-      const ws = s.watchers;
       if (ws.size === 1) {
         ws.values().next().value!(ev);
         return;
@@ -279,9 +283,10 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
    *  same virtual time when a socket call caused them; never from inside a socket call. */
   watch(fd: number, cb: (ev: SocketEventName) => void): () => void {
     const s = this.get(fd);
-    s.watchers.add(cb);
+    const ws = (s.watchers ??= new Set<Watcher>());
+    ws.add(cb);
     return () => {
-      s.watchers.delete(cb);
+      ws.delete(cb);
     };
   }
 
@@ -373,7 +378,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     n.reusePort = s.reusePort;
     n.cfg = { ...s.cfg };
     n.mssClamp = s.mssClamp;
-    n.linger = { ...s.linger };
+    n.linger = s.linger;
     n.rcvLowat = s.rcvLowat;
     n.notsentLowat = s.notsentLowat;
     n.local = { addr: e.local.addr, port: e.local.port };
@@ -579,7 +584,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     const s = this.get(fd);
     this.fds.delete(fd);
     this.fdAlloc.release(fd);
-    s.watchers.clear();
+    s.watchers?.clear();
     if (s.listener) {
       this.host.removeListener(s.listener);
       s.listener = null;
