@@ -26,6 +26,11 @@ import {
 } from './types.js';
 
 const EMPTY = new Uint8Array(0);
+/** What a connection without a scoreboard / ECN state reads. Never written (the test suite and
+ *  the conformance run passed with both frozen); not frozen here so that they keep the map of
+ *  the instances connections make, and the reads stay monomorphic. */
+const EMPTY_SCOREBOARD = new Scoreboard();
+const ECN_OFF = new EcnState();
 /** RFC 7323 5.5: TS.Recent is invalid after 24 days of idleness. */
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 /** TSopt with its two NOPs takes 12 bytes of every segment once negotiated. */
@@ -134,8 +139,17 @@ export class Connection implements TcpConnection {
   private recover = 0;
   /** RFC 6675: what the peer has SACKed, and HighRxt (the highest byte retransmitted in this
    *  recovery). */
-  private readonly sb = new Scoreboard();
-  private readonly ecn = new EcnState(); // RFC 3168 6.1
+  /** Made when SACK blocks first arrive; until then reads see ONE empty frozen scoreboard. */
+  private sbLog: Scoreboard | undefined = undefined;
+  private get sb(): Scoreboard {
+    return this.sbLog ?? EMPTY_SCOREBOARD;
+  }
+  /** RFC 3168 6.1, made when ECN is first asked for or negotiated; until then reads see ONE
+   *  frozen all-off state (everything that writes it runs only once ECN is on). */
+  private ecnState: EcnState | undefined = undefined;
+  private get ecn(): EcnState {
+    return this.ecnState ?? ECN_OFF;
+  }
   private rtxHigh = 0;
   /** RFC 9937 (PRR, obsoletes RFC 6937) state of this recovery: data delivered to the peer and
    *  data sent since it began (prr_delivered, prr_out), RecoverFS, prr_out when the ACK being
@@ -1204,7 +1218,7 @@ export class Connection implements TcpConnection {
     this.prrOutAtAck = this.prrOut;
     this.prrMaxAtAck = this.sndMax;
     let newlySacked = 0;
-    if (this.sackOk && seg.options.sack) newlySacked = this.sb.update(seg.options.sack, seqMax(ack, this.sndUna), this.sndMax);
+    if (this.sackOk && seg.options.sack) newlySacked = (this.sbLog ??= new Scoreboard()).update(seg.options.sack, seqMax(ack, this.sndUna), this.sndMax);
 
     let isDup = false;
     if (gt(ack, this.sndUna)) {
@@ -1279,7 +1293,7 @@ export class Connection implements TcpConnection {
     const dataAcked = Math.min(acked, this.sndBuf.length);
     this.sndBuf.consume(dataAcked);
     this.sndUna = ack;
-    this.sb.trim(ack);
+    this.sbLog?.trim(ack);
     if (lt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
     this.rttSampleFromAck(seg, now);
     this.retransmits = 0;
@@ -1865,8 +1879,9 @@ export class Connection implements TcpConnection {
     }
     // An ECN-setup SYN carries ECE and CWR; 6.1.1.1: after ecnSynRetries retransmissions
     // without an answer, the SYN goes without them.
-    this.ecn.synSent = ecnInitiates(this.config) && this.retransmits <= (this.config.ecnSynRetries ?? 1);
-    return this.ecn.synSent ? flags | ECE | CWR : flags;
+    const synSent = ecnInitiates(this.config) && this.retransmits <= (this.config.ecnSynRetries ?? 1);
+    if (synSent || this.ecnState) (this.ecnState ??= new EcnState()).synSent = synSent;
+    return synSent ? flags | ECE | CWR : flags;
   }
 
   /** 6.1.1: whether ECN is on, from the peer's SYN or SYN,ACK. */
@@ -1874,11 +1889,13 @@ export class Connection implements TcpConnection {
     const f = seg.flags & (ECE | CWR);
     if (seg.flags & ACK) {
       // An ECN-setup SYN-ACK answers our ECN-setup SYN; one with both ECE and CWR is not one.
-      this.ecn.ok = this.ecn.synSent && f === ECE;
+      const ok = this.ecn.synSent && f === ECE;
+      if (ok || this.ecnState) (this.ecnState ??= new EcnState()).ok = ok;
     } else {
       // An ECN-setup SYN has ECE and CWR. A listener accepts it unless ECN is off; in a
       // simultaneous open only if our SYN asked too (as Linux tcp_ecn_rcv_syn).
-      this.ecn.ok = f === (ECE | CWR) && ecnAccepts(this.config) && (this.state === 'LISTEN' || this.ecn.synSent);
+      const ok = f === (ECE | CWR) && ecnAccepts(this.config) && (this.state === 'LISTEN' || this.ecn.synSent);
+      if (ok || this.ecnState) (this.ecnState ??= new EcnState()).ok = ok;
     }
   }
 
@@ -1952,8 +1969,13 @@ export class Connection implements TcpConnection {
     const b0 = blocks?.[0];
     const b1 = blocks?.[1];
     const dsackSeen = b0 !== undefined && (le(b0[1], seg.ack) || (b1 !== undefined && ge(b0[0], b1[0]) && le(b0[1], b1[1])));
-    this.rack.onDsack(dsackSeen, this.sndUna, this.sndMax);
-    this.rack.onAck(this.sndUna, sb.empty ? null : sb, now);
+    // Without a log nothing was sent since the connection began and no D-SACK came: a new
+    // Rack would do nothing with this ACK, so none is made (an idle connection has none).
+    const rack = dsackSeen ? this.rack : this.rackLog;
+    if (rack !== undefined) {
+      rack.onDsack(dsackSeen, this.sndUna, this.sndMax);
+      rack.onAck(this.sndUna, sb.empty ? null : sb, now);
+    }
     if (this.tlpEnd !== undefined && ge(this.sndUna, this.tlpEnd)) {
       // RFC 8985 7.4.2: a retransmitted probe acknowledged without a D-SACK for it repaired a
       // loss: the congestion window is reduced as for a loss (Linux tcp_process_tlp_ack).
@@ -1966,7 +1988,8 @@ export class Connection implements TcpConnection {
       }
       this.tlpEnd = undefined;
     }
-    const { lost, timeout } = this.rack.detect(now, this.reoWnd());
+    if (this.rackLog === undefined) return; // an empty log: nothing lost, no timer
+    const { lost, timeout } = this.rackLog.detect(now, this.reoWnd());
     if (lost > 0) this.rackRecovery(now);
     if (timeout > 0) {
       // RFC 8985 6.3: the reordering timer.
@@ -2158,7 +2181,7 @@ export class Connection implements TcpConnection {
     // RFC 2018 8: the peer may renege on what it SACKed. Like Linux we keep the scoreboard
     // through one timeout (go-back-N then skips what the peer holds), and forget it when the
     // timer fires again without progress: then everything is sent again.
-    if (this.retransmits > 1) this.sb.clear();
+    if (this.retransmits > 1) this.sbLog?.clear();
     this.recover = this.sndMax; // RFC 6582 4: no fast retransmit for data sent before the RTO
     this.rtt.backoff(); // RFC 6298 (5.5)
     this.timing = false; // Karn: everything in flight will be sent again
