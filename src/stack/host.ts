@@ -435,6 +435,7 @@ export class HostStack {
   private readonly rng: Rng;
   private readonly isn: IsnGenerator;
   private readonly create: (init: ConnectionInit) => TcpConnection;
+  private readonly configCache = new WeakMap<ConnectionConfig, Map<number, ConnectionConfig>>();
   private readonly sinkHost: SinkHost = {
     output: (e, seg) => this.outputSegment(e, seg),
     event: (e, ev) => this.connEvent(e, ev),
@@ -884,7 +885,16 @@ export class HostStack {
     // tcp.mss given at construction (or changed in tcpDefaults since) caps the link's MSS.
     const hostClamp = this.mssClamp !== undefined || this.tcpDefaults.mss !== DEFAULT_CONFIG.mss ? this.tcpDefaults.mss : undefined;
     const clamp = mssClamp ?? hostClamp;
-    return { ...base, family, mss: clamp ? Math.min(clamp, linkMss) : linkMss };
+    const mss = clamp ? Math.min(clamp, linkMss) : linkMss;
+    // One object per (base, family, MSS), shared by the connections made from it: a connection
+    // never writes its config (TcpConnection.reconfigure copies it first), nor does anyone
+    // write a base (a listener's is replaced, socket layer bases are made fresh or shared).
+    let byKey = this.configCache.get(base);
+    if (byKey === undefined) this.configCache.set(base, (byKey = new Map()));
+    const key = family * 65536 + mss;
+    let c = byKey.get(key);
+    if (c === undefined) byKey.set(key, (c = { ...base, family, mss }));
+    return c;
   }
 
   private newEntry(family: 4 | 6, local: Endpoint, remote: Endpoint, reuseAddr: boolean, reusePort: boolean, ephemeral: boolean): ConnEntry {

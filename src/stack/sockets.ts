@@ -29,6 +29,21 @@ const WOULD_BLOCK_HANDSHAKE = -2;
 /** One file descriptor's socket. */
 const LINGER_OFF: { readonly onoff: boolean; readonly linger: number } = Object.freeze({ onoff: false, linger: 0 });
 
+/** Is `m` what `{ ...d, family }` gives now (same keys, same values)? */
+function sameDefaults(m: ConnectionConfig, d: ConnectionConfig, family: 4 | 6): boolean {
+  if (m.family !== family) return false;
+  const mr = m as unknown as Record<string, unknown>;
+  const dr = d as unknown as Record<string, unknown>;
+  let nd = 0;
+  for (const k in dr) {
+    nd++;
+    if (k !== 'family' && mr[k] !== dr[k]) return false;
+  }
+  let nm = 0;
+  for (const k in mr) if (k !== 'family' || k in dr) nm++;
+  return nm === nd;
+}
+
 class Sock implements PortUser {
   local: SockAddr | null = null;
   remote: SockAddr | null = null;
@@ -147,6 +162,8 @@ class FdAllocator {
 export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
   private readonly fds = new Map<number, Sock>();
   private readonly fdAlloc = new FdAllocator();
+  /** config() of a socket without options of its own, per family (4, 6). */
+  private readonly plainConfig: Array<ConnectionConfig | undefined> = [undefined, undefined];
 
   constructor(private readonly host: HostStack) {}
 
@@ -172,7 +189,14 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
   }
 
   private config(s: Sock): ConnectionConfig {
-    return { ...this.host.tcpDefaults, ...s.cfg, family: s.family };
+    for (const _ in s.cfg) return { ...this.host.tcpDefaults, ...s.cfg, family: s.family };
+    // No options of its own (most sockets): one object per family, shared while the host's
+    // defaults stay as they were (compared key by key: tcpDefaults may be changed in place).
+    const d = this.host.tcpDefaults;
+    const i = s.family === 4 ? 0 : 1;
+    const m = this.plainConfig[i];
+    if (m !== undefined && sameDefaults(m, d, s.family)) return m;
+    return (this.plainConfig[i] = { ...d, family: s.family });
   }
 
   private takeError(s: Sock): void {
@@ -635,7 +659,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     // Options that the connection reads as it goes are applied to a live connection too.
     const apply = (patch: Partial<ConnectionConfig>, liveToo: boolean): void => {
       Object.assign(s.cfg, patch);
-      if (liveToo && live) this.host.withConn(live, (c) => Object.assign(c.config, patch));
+      if (liveToo && live) this.host.withConn(live, (c) => c.reconfigure(patch));
     };
     switch (opt) {
       case 'SO_REUSEADDR':

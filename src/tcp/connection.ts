@@ -55,7 +55,9 @@ function isSynchronized(s: TcpState): boolean {
 
 export class Connection implements TcpConnection {
   state: TcpState = 'CLOSED';
-  readonly config: ConnectionConfig;
+  /** Shared with other connections until reconfigure() makes a private copy. */
+  config: ConnectionConfig;
+  private ownConfig = false;
   readonly local: Endpoint;
   readonly remote: Endpoint;
   private readonly sink: ConnectionSink;
@@ -298,6 +300,14 @@ export class Connection implements TcpConnection {
 
   get ssthresh(): number {
     return this.cc.ssthresh;
+  }
+
+  reconfigure(patch: Partial<ConnectionConfig>): void {
+    if (!this.ownConfig) {
+      this.config = { ...this.config };
+      this.ownConfig = true;
+    }
+    Object.assign(this.config, patch);
   }
 
   // ---------------------------------------------------------------- small helpers
@@ -2254,6 +2264,10 @@ function icmpMessage(code: TcpErrorCode): string {
 }
 
 /** The congestion-control options of a configuration. */
+/** One CcOptions per config object (configs are shared, and never written: see reconfigure). */
+const ccOptionsOf = new WeakMap<ConnectionConfig, CcOptions>();
 function ccOptions(c: ConnectionConfig): CcOptions {
-  return { abcLimit: c.abcLimit, restartAfterIdle: c.restartAfterIdle };
+  let o = ccOptionsOf.get(c);
+  if (o === undefined) ccOptionsOf.set(c, (o = { abcLimit: c.abcLimit, restartAfterIdle: c.restartAfterIdle }));
+  return o;
 }
