@@ -26,6 +26,20 @@ import {
 } from './types.js';
 
 const EMPTY = new Uint8Array(0);
+/** A deadline record with no timer armed (one literal: every record has the same map). */
+function noDeadlines(): Record<TimerName, number> {
+  return {
+    retransmit: Infinity,
+    persist: Infinity,
+    keepalive: Infinity,
+    'time-wait': Infinity,
+    'delayed-ack': Infinity,
+    'user-timeout': Infinity,
+    'open-timeout': Infinity,
+    cork: Infinity,
+  };
+}
+const NO_DEADLINES = noDeadlines();
 /** What a connection without a scoreboard / ECN state reads. Never written (the test suite and
  *  the conformance run passed with both frozen); not frozen here so that they keep the map of
  *  the instances connections make, and the reads stay monomorphic. */
@@ -206,17 +220,10 @@ export class Connection implements TcpConnection {
   /** Linux tcp_invalid_ratelimit: when the last ACK answering an unacceptable segment went. */
   private invalidAckAt = -Infinity;
 
-  /** Each timer's deadline (Infinity: not armed). A plain record, not a Map: a third of the size. */
-  private readonly deadlines: Record<TimerName, number> = {
-    retransmit: Infinity,
-    persist: Infinity,
-    keepalive: Infinity,
-    'time-wait': Infinity,
-    'delayed-ack': Infinity,
-    'user-timeout': Infinity,
-    'open-timeout': Infinity,
-    cork: Infinity,
-  };
+  /** Each timer's deadline (Infinity: not armed). A plain record, not a Map: a third of the size.
+   *  NO_DEADLINES (shared, never written) while no timer is armed: setTimer makes a record of
+   *  the connection's own, nextDeadline() gives it up when every timer is off again. */
+  private deadlines: Record<TimerName, number> = NO_DEADLINES;
 
   constructor(init: ConnectionInit) {
     // Buffers scale with the MSS unless the user sized them (ConnectionConfig.bufSegments).
@@ -343,6 +350,7 @@ export class Connection implements TcpConnection {
 
   private setTimer(t: TimerName, deadline: number): void {
     if (this.deadlines[t] === deadline) return;
+    if (this.deadlines === NO_DEADLINES) this.deadlines = noDeadlines();
     this.deadlines[t] = deadline;
     this.ev({ type: 'timer', timer: t, action: 'set', deadline });
   }
@@ -364,6 +372,8 @@ export class Connection implements TcpConnection {
   nextDeadline(): number {
     let d = Infinity;
     for (const t of TIMER_NAMES) if (this.deadlines[t] < d) d = this.deadlines[t];
+    // Nothing armed: give the record back (an idle connection holds none).
+    if (d === Infinity) this.deadlines = NO_DEADLINES;
     return d;
   }
 
