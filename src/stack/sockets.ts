@@ -44,6 +44,9 @@ function sameDefaults(m: ConnectionConfig, d: ConnectionConfig, family: 4 | 6): 
   return nm === nd;
 }
 
+/** Sock.cfg of a socket with no options set (shared, never written: setOpt makes its own). */
+const NO_OPTIONS: Partial<ConnectionConfig> = {};
+
 class Sock implements PortUser {
   local: SockAddr | null = null;
   remote: SockAddr | null = null;
@@ -57,7 +60,7 @@ class Sock implements PortUser {
   reusePort = false;
   readonly ephemeral = false;
   /** Option overrides on top of the host's TCP defaults. */
-  cfg: Partial<ConnectionConfig> = {};
+  cfg: Partial<ConnectionConfig> = NO_OPTIONS;
   mssClamp: number | undefined = undefined;
   /** SO_LINGER: replaced, never mutated (the default is one shared frozen object). */
   linger: { readonly onoff: boolean; readonly linger: number } = LINGER_OFF;
@@ -400,7 +403,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     const n = this.fds.get(nfd)!;
     n.reuseAddr = s.reuseAddr;
     n.reusePort = s.reusePort;
-    n.cfg = { ...s.cfg };
+    n.cfg = s.cfg === NO_OPTIONS ? NO_OPTIONS : { ...s.cfg };
     n.mssClamp = s.mssClamp;
     n.linger = s.linger;
     n.rcvLowat = s.rcvLowat;
@@ -658,6 +661,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     const live = this.live(s);
     // Options that the connection reads as it goes are applied to a live connection too.
     const apply = (patch: Partial<ConnectionConfig>, liveToo: boolean): void => {
+      if (s.cfg === NO_OPTIONS) s.cfg = {};
       Object.assign(s.cfg, patch);
       if (liveToo && live) this.host.withConn(live, (c) => c.reconfigure(patch));
     };

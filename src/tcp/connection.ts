@@ -67,6 +67,14 @@ function isSynchronized(s: TcpState): boolean {
   return s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT' && s !== 'SYN-RECEIVED';
 }
 
+/** RFC 5961 7: the challenge ACK rate limit; Linux tcp_invalid_ratelimit: when the last ACK
+ *  answering an unacceptable segment went. */
+class AckLimits {
+  chalWindowStart = -Infinity;
+  chalCount = 0;
+  invalidAckAt = -Infinity;
+}
+
 export class Connection implements TcpConnection {
   state: TcpState = 'CLOSED';
   /** Shared with other connections until reconfigure() makes a private copy. */
@@ -155,13 +163,13 @@ export class Connection implements TcpConnection {
   private recover = 0;
   /** RFC 6675: what the peer has SACKed, and HighRxt (the highest byte retransmitted in this
    *  recovery). */
-  /** Made when SACK blocks first arrive; until then reads see ONE empty frozen scoreboard. */
+  /** Made when SACK blocks first arrive; until then reads see EMPTY_SCOREBOARD. */
   private sbLog: Scoreboard | undefined = undefined;
   private get sb(): Scoreboard {
     return this.sbLog ?? EMPTY_SCOREBOARD;
   }
-  /** RFC 3168 6.1, made when ECN is first asked for or negotiated; until then reads see ONE
-   *  frozen all-off state (everything that writes it runs only once ECN is on). */
+  /** RFC 3168 6.1, made when ECN is first asked for or negotiated; until then reads see ECN_OFF
+   *  (everything that writes it runs only once ECN is on). */
   private ecnState: EcnState | undefined = undefined;
   private get ecn(): EcnState {
     return this.ecnState ?? ECN_OFF;
@@ -214,11 +222,9 @@ export class Connection implements TcpConnection {
   private quickAcks = -1;
   private lastDataRcvdAt = -Infinity;
 
-  // RFC 5961 7: challenge ACK rate limit.
-  private chalWindowStart = -Infinity;
-  private chalCount = 0;
-  /** Linux tcp_invalid_ratelimit: when the last ACK answering an unacceptable segment went. */
-  private invalidAckAt = -Infinity;
+  /** RFC 5961 7 and Linux tcp_invalid_ratelimit: made on the first challenge ACK or ACK to an
+   *  unacceptable segment (most connections never send one). */
+  private ackLimits: AckLimits | undefined = undefined;
 
   /** Each timer's deadline (Infinity: not armed). A plain record, not a Map: a third of the size.
    *  NO_DEADLINES (shared, never written) while no timer is armed: setTimer makes a record of
@@ -533,15 +539,16 @@ export class Connection implements TcpConnection {
 
   /** RFC 5961 7: challenge ACKs, at most config.challengeAckLimit per second. */
   private challengeAck(now: number): void {
-    if (now - this.chalWindowStart >= 1000) {
-      this.chalWindowStart = now;
-      this.chalCount = 0;
+    const l = (this.ackLimits ??= new AckLimits());
+    if (now - l.chalWindowStart >= 1000) {
+      l.chalWindowStart = now;
+      l.chalCount = 0;
     }
-    if (this.chalCount >= this.config.challengeAckLimit) {
+    if (l.chalCount >= this.config.challengeAckLimit) {
       this.ev({ type: 'challenge-ack', suppressed: true });
       return;
     }
-    this.chalCount++;
+    l.chalCount++;
     this.sendAck(now);
     this.ev({ type: 'challenge-ack', suppressed: false });
   }
@@ -556,8 +563,9 @@ export class Connection implements TcpConnection {
     const interval = this.config.invalidRateLimit ?? 500;
     const behind = sub(this.rcvNxt, seg.seq);
     if (interval > 0 && !(behind > 0 && behind <= 2 * Math.max(this.config.rcvBuf, 65535))) {
-      if (now - this.invalidAckAt < interval) return;
-      this.invalidAckAt = now;
+      const l = (this.ackLimits ??= new AckLimits());
+      if (now - l.invalidAckAt < interval) return;
+      l.invalidAckAt = now;
     }
     this.ackNow = true;
   }
