@@ -408,8 +408,9 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     n.linger = s.linger;
     n.rcvLowat = s.rcvLowat;
     n.notsentLowat = s.notsentLowat;
-    n.local = { addr: e.local.addr, port: e.local.port };
-    n.remote = { addr: e.remote.addr, port: e.remote.port };
+    // The entry's endpoints, shared: nobody writes an endpoint (getsockname/getpeername copy).
+    n.local = e.local;
+    n.remote = e.remote;
     n.entry = e;
     n.everConnected = true;
     e.owner = n;
@@ -465,10 +466,12 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
       lport = p;
       ephemeral = true;
     }
+    const local: SockAddr = { addr: laddr, port: lport };
+    const remote: SockAddr = { addr: dst, port: addr.port };
     const e = this.host.openActive(
       s.family,
-      { addr: laddr, port: lport },
-      { addr: dst, port: addr.port },
+      local,
+      remote,
       this.config(s),
       { reuseAddr: s.reuseAddr, reusePort: s.reusePort, ephemeral, mssClamp: s.mssClamp },
       s,
@@ -478,8 +481,9 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
       s.registered = false;
     }
     s.entry = e;
-    s.local = { addr: laddr, port: lport };
-    s.remote = { addr: dst, port: addr.port };
+    // The entry's endpoints, shared (see accept).
+    s.local = local;
+    s.remote = remote;
     s.connecting = !e.removed && !CONNECTED_STATES.has(e.state);
     if (e.removed && e.error) s.pendingError = e.error.code;
   }
