@@ -13,6 +13,7 @@ import {
   type ConnEvent,
   type ConnectionConfig,
   type ConnectionInit,
+  type ConnectionSink,
   type Endpoint,
   type TcpConnection,
   type TcpErrorCode,
@@ -191,9 +192,17 @@ export interface ConnRow {
 
 const NOT_IN_HEAP = -1;
 
-/** A connection known to the host: demux key, heap slot, ownership. */
-export class ConnEntry implements HeapItem, PortUser {
+/** Where a ConnEntry, as its connection's sink, hands segments and events (one per host). */
+interface SinkHost {
+  output(e: ConnEntry, seg: Segment): void;
+  event(e: ConnEntry, ev: ConnEvent): void;
+}
+
+/** A connection known to the host: demux key, heap slot, ownership. It is also the
+ *  connection's sink, so a connection costs no sink object and no closures. */
+export class ConnEntry implements HeapItem, PortUser, ConnectionSink {
   deadline = Infinity;
+  private sinkHost: SinkHost | null = null;
   heapIndex = NOT_IN_HEAP;
   conn!: TcpConnection;
   private idText: string | undefined = undefined;
@@ -231,6 +240,15 @@ export class ConnEntry implements HeapItem, PortUser {
     this.srcBytes = internAddr(local.addr);
     this.dstBytes = internAddr(remote.addr);
     this.key = tupleKey(this.srcBytes, local.port, this.dstBytes, remote.port);
+  }
+  sinkTo(h: SinkHost): void {
+    this.sinkHost = h;
+  }
+  output(seg: Segment): void {
+    this.sinkHost!.output(this, seg);
+  }
+  event(ev: ConnEvent): void {
+    this.sinkHost!.event(this, ev);
   }
   /** Trace id "laddr:lport>raddr:rport" (made on first use: traces and drops only). */
   get id(): string {
@@ -417,6 +435,11 @@ export class HostStack {
   private readonly rng: Rng;
   private readonly isn: IsnGenerator;
   private readonly create: (init: ConnectionInit) => TcpConnection;
+  private readonly configCache = new WeakMap<ConnectionConfig, Map<number, ConnectionConfig>>();
+  private readonly sinkHost: SinkHost = {
+    output: (e, seg) => this.outputSegment(e, seg),
+    event: (e, ev) => this.connEvent(e, ev),
+  };
   readonly ports: PortTable;
   private readonly ifaces = new Map<string, Iface>();
   private routes: Route[] = [];
@@ -862,7 +885,16 @@ export class HostStack {
     // tcp.mss given at construction (or changed in tcpDefaults since) caps the link's MSS.
     const hostClamp = this.mssClamp !== undefined || this.tcpDefaults.mss !== DEFAULT_CONFIG.mss ? this.tcpDefaults.mss : undefined;
     const clamp = mssClamp ?? hostClamp;
-    return { ...base, family, mss: clamp ? Math.min(clamp, linkMss) : linkMss };
+    const mss = clamp ? Math.min(clamp, linkMss) : linkMss;
+    // One object per (base, family, MSS), shared by the connections made from it: a connection
+    // never writes its config (TcpConnection.reconfigure copies it first), nor does anyone
+    // write a base (a listener's is replaced, socket layer bases are made fresh or shared).
+    let byKey = this.configCache.get(base);
+    if (byKey === undefined) this.configCache.set(base, (byKey = new Map()));
+    const key = family * 65536 + mss;
+    let c = byKey.get(key);
+    if (c === undefined) byKey.set(key, (c = { ...base, family, mss }));
+    return c;
   }
 
   private newEntry(family: 4 | 6, local: Endpoint, remote: Endpoint, reuseAddr: boolean, reusePort: boolean, ephemeral: boolean): ConnEntry {
@@ -873,11 +905,9 @@ export class HostStack {
   }
 
   private makeConnection(e: ConnEntry, config: ConnectionConfig, iss?: number): void {
-    const sink = {
-      output: (seg: Segment) => this.outputSegment(e, seg),
-      event: (ev: ConnEvent) => this.connEvent(e, ev),
-    };
-    e.conn = this.create({ config, local: e.local, remote: e.remote, sink, iss: iss ?? this.isn.next(e.local, e.remote, this.now()), now: this.now() });
+    // The entry is the sink (no object and two closures per connection).
+    e.sinkTo(this.sinkHost);
+    e.conn = this.create({ config, local: e.local, remote: e.remote, sink: e, iss: iss ?? this.isn.next(e.local, e.remote, this.now()), now: this.now() });
   }
 
   /** Remove a connection from every table (after 'closed', or when discarding a child). */

@@ -27,6 +27,26 @@ const WOULD_BLOCK = -1;
 const WOULD_BLOCK_HANDSHAKE = -2;
 
 /** One file descriptor's socket. */
+const LINGER_OFF: { readonly onoff: boolean; readonly linger: number } = Object.freeze({ onoff: false, linger: 0 });
+
+/** Is `m` what `{ ...d, family }` gives now (same keys, same values)? */
+function sameDefaults(m: ConnectionConfig, d: ConnectionConfig, family: 4 | 6): boolean {
+  if (m.family !== family) return false;
+  const mr = m as unknown as Record<string, unknown>;
+  const dr = d as unknown as Record<string, unknown>;
+  let nd = 0;
+  for (const k in dr) {
+    nd++;
+    if (k !== 'family' && mr[k] !== dr[k]) return false;
+  }
+  let nm = 0;
+  for (const k in mr) if (k !== 'family' || k in dr) nm++;
+  return nm === nd;
+}
+
+/** Sock.cfg of a socket with no options set (shared, never written: setOpt makes its own). */
+const NO_OPTIONS: Partial<ConnectionConfig> = {};
+
 class Sock implements PortUser {
   local: SockAddr | null = null;
   remote: SockAddr | null = null;
@@ -40,9 +60,10 @@ class Sock implements PortUser {
   reusePort = false;
   readonly ephemeral = false;
   /** Option overrides on top of the host's TCP defaults. */
-  cfg: Partial<ConnectionConfig> = {};
+  cfg: Partial<ConnectionConfig> = NO_OPTIONS;
   mssClamp: number | undefined = undefined;
-  linger: { onoff: boolean; linger: number } = { onoff: false, linger: 0 };
+  /** SO_LINGER: replaced, never mutated (the default is one shared frozen object). */
+  linger: { readonly onoff: boolean; readonly linger: number } = LINGER_OFF;
   rcvLowat = 1;
   /** TCP_NOTSENT_LOWAT; 0 = the host default (limits.notsentLowat), as Linux. */
   notsentLowat = 0;
@@ -53,7 +74,8 @@ class Sock implements PortUser {
   everConnected = false;
   /** Bytes taken out of the connection by a peek, served first by later reads. */
   stash: Uint8Array = EMPTY;
-  readonly watchers = new Set<Watcher>();
+  /** Made on the first watch(): most sockets of a busy host are never watched. */
+  watchers: Set<Watcher> | null = null;
   constructor(
     readonly fd: number,
     readonly family: 4 | 6,
@@ -143,6 +165,8 @@ class FdAllocator {
 export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
   private readonly fds = new Map<number, Sock>();
   private readonly fdAlloc = new FdAllocator();
+  /** config() of a socket without options of its own, per family (4, 6). */
+  private readonly plainConfig: Array<ConnectionConfig | undefined> = [undefined, undefined];
 
   constructor(private readonly host: HostStack) {}
 
@@ -155,9 +179,9 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
   }
 
   private emit(s: Sock, ev: SocketEventName): void {
-    if (s.watchers.size === 0) return;
+    if (s.watchers === null || s.watchers.size === 0) return;
+    const ws = s.watchers;
     this.host.notify(() => {
-      const ws = s.watchers;
       if (ws.size === 1) {
         ws.values().next().value!(ev);
         return;
@@ -168,7 +192,14 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
   }
 
   private config(s: Sock): ConnectionConfig {
-    return { ...this.host.tcpDefaults, ...s.cfg, family: s.family };
+    for (const _ in s.cfg) return { ...this.host.tcpDefaults, ...s.cfg, family: s.family };
+    // No options of its own (most sockets): one object per family, shared while the host's
+    // defaults stay as they were (compared key by key: tcpDefaults may be changed in place).
+    const d = this.host.tcpDefaults;
+    const i = s.family === 4 ? 0 : 1;
+    const m = this.plainConfig[i];
+    if (m !== undefined && sameDefaults(m, d, s.family)) return m;
+    return (this.plainConfig[i] = { ...d, family: s.family });
   }
 
   private takeError(s: Sock): void {
@@ -279,9 +310,10 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
    *  same virtual time when a socket call caused them; never from inside a socket call. */
   watch(fd: number, cb: (ev: SocketEventName) => void): () => void {
     const s = this.get(fd);
-    s.watchers.add(cb);
+    const ws = (s.watchers ??= new Set<Watcher>());
+    ws.add(cb);
     return () => {
-      s.watchers.delete(cb);
+      ws.delete(cb);
     };
   }
 
@@ -371,13 +403,14 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     const n = this.fds.get(nfd)!;
     n.reuseAddr = s.reuseAddr;
     n.reusePort = s.reusePort;
-    n.cfg = { ...s.cfg };
+    n.cfg = s.cfg === NO_OPTIONS ? NO_OPTIONS : { ...s.cfg };
     n.mssClamp = s.mssClamp;
-    n.linger = { ...s.linger };
+    n.linger = s.linger;
     n.rcvLowat = s.rcvLowat;
     n.notsentLowat = s.notsentLowat;
-    n.local = { addr: e.local.addr, port: e.local.port };
-    n.remote = { addr: e.remote.addr, port: e.remote.port };
+    // The entry's endpoints, shared: nobody writes an endpoint (getsockname/getpeername copy).
+    n.local = e.local;
+    n.remote = e.remote;
     n.entry = e;
     n.everConnected = true;
     e.owner = n;
@@ -433,10 +466,12 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
       lport = p;
       ephemeral = true;
     }
+    const local: SockAddr = { addr: laddr, port: lport };
+    const remote: SockAddr = { addr: dst, port: addr.port };
     const e = this.host.openActive(
       s.family,
-      { addr: laddr, port: lport },
-      { addr: dst, port: addr.port },
+      local,
+      remote,
       this.config(s),
       { reuseAddr: s.reuseAddr, reusePort: s.reusePort, ephemeral, mssClamp: s.mssClamp },
       s,
@@ -446,8 +481,9 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
       s.registered = false;
     }
     s.entry = e;
-    s.local = { addr: laddr, port: lport };
-    s.remote = { addr: dst, port: addr.port };
+    // The entry's endpoints, shared (see accept).
+    s.local = local;
+    s.remote = remote;
     s.connecting = !e.removed && !CONNECTED_STATES.has(e.state);
     if (e.removed && e.error) s.pendingError = e.error.code;
   }
@@ -579,7 +615,7 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     const s = this.get(fd);
     this.fds.delete(fd);
     this.fdAlloc.release(fd);
-    s.watchers.clear();
+    s.watchers?.clear();
     if (s.listener) {
       this.host.removeListener(s.listener);
       s.listener = null;
@@ -629,8 +665,9 @@ export class Sockets implements SocketLayer, SocketWatch, NonBlockingCalls {
     const live = this.live(s);
     // Options that the connection reads as it goes are applied to a live connection too.
     const apply = (patch: Partial<ConnectionConfig>, liveToo: boolean): void => {
+      if (s.cfg === NO_OPTIONS) s.cfg = {};
       Object.assign(s.cfg, patch);
-      if (liveToo && live) this.host.withConn(live, (c) => Object.assign(c.config, patch));
+      if (liveToo && live) this.host.withConn(live, (c) => c.reconfigure(patch));
     };
     switch (opt) {
       case 'SO_REUSEADDR':

@@ -26,6 +26,25 @@ import {
 } from './types.js';
 
 const EMPTY = new Uint8Array(0);
+/** A deadline record with no timer armed (one literal: every record has the same map). */
+function noDeadlines(): Record<TimerName, number> {
+  return {
+    retransmit: Infinity,
+    persist: Infinity,
+    keepalive: Infinity,
+    'time-wait': Infinity,
+    'delayed-ack': Infinity,
+    'user-timeout': Infinity,
+    'open-timeout': Infinity,
+    cork: Infinity,
+  };
+}
+const NO_DEADLINES = noDeadlines();
+/** What a connection without a scoreboard / ECN state reads. Never written (the test suite and
+ *  the conformance run passed with both frozen); not frozen here so that they keep the map of
+ *  the instances connections make, and the reads stay monomorphic. */
+const EMPTY_SCOREBOARD = new Scoreboard();
+const ECN_OFF = new EcnState();
 /** RFC 7323 5.5: TS.Recent is invalid after 24 days of idleness. */
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 /** TSopt with its two NOPs takes 12 bytes of every segment once negotiated. */
@@ -48,9 +67,19 @@ function isSynchronized(s: TcpState): boolean {
   return s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT' && s !== 'SYN-RECEIVED';
 }
 
+/** RFC 5961 7: the challenge ACK rate limit; Linux tcp_invalid_ratelimit: when the last ACK
+ *  answering an unacceptable segment went. */
+class AckLimits {
+  chalWindowStart = -Infinity;
+  chalCount = 0;
+  invalidAckAt = -Infinity;
+}
+
 export class Connection implements TcpConnection {
   state: TcpState = 'CLOSED';
-  readonly config: ConnectionConfig;
+  /** Shared with other connections until reconfigure() makes a private copy. */
+  config: ConnectionConfig;
+  private ownConfig = false;
   readonly local: Endpoint;
   readonly remote: Endpoint;
   private readonly sink: ConnectionSink;
@@ -134,8 +163,17 @@ export class Connection implements TcpConnection {
   private recover = 0;
   /** RFC 6675: what the peer has SACKed, and HighRxt (the highest byte retransmitted in this
    *  recovery). */
-  private readonly sb = new Scoreboard();
-  private readonly ecn = new EcnState(); // RFC 3168 6.1
+  /** Made when SACK blocks first arrive; until then reads see EMPTY_SCOREBOARD. */
+  private sbLog: Scoreboard | undefined = undefined;
+  private get sb(): Scoreboard {
+    return this.sbLog ?? EMPTY_SCOREBOARD;
+  }
+  /** RFC 3168 6.1, made when ECN is first asked for or negotiated; until then reads see ECN_OFF
+   *  (everything that writes it runs only once ECN is on). */
+  private ecnState: EcnState | undefined = undefined;
+  private get ecn(): EcnState {
+    return this.ecnState ?? ECN_OFF;
+  }
   private rtxHigh = 0;
   /** RFC 9937 (PRR, obsoletes RFC 6937) state of this recovery: data delivered to the peer and
    *  data sent since it began (prr_delivered, prr_out), RecoverFS, prr_out when the ACK being
@@ -184,23 +222,14 @@ export class Connection implements TcpConnection {
   private quickAcks = -1;
   private lastDataRcvdAt = -Infinity;
 
-  // RFC 5961 7: challenge ACK rate limit.
-  private chalWindowStart = -Infinity;
-  private chalCount = 0;
-  /** Linux tcp_invalid_ratelimit: when the last ACK answering an unacceptable segment went. */
-  private invalidAckAt = -Infinity;
+  /** RFC 5961 7 and Linux tcp_invalid_ratelimit: made on the first challenge ACK or ACK to an
+   *  unacceptable segment (most connections never send one). */
+  private ackLimits: AckLimits | undefined = undefined;
 
-  /** Each timer's deadline (Infinity: not armed). A plain record, not a Map: a third of the size. */
-  private readonly deadlines: Record<TimerName, number> = {
-    retransmit: Infinity,
-    persist: Infinity,
-    keepalive: Infinity,
-    'time-wait': Infinity,
-    'delayed-ack': Infinity,
-    'user-timeout': Infinity,
-    'open-timeout': Infinity,
-    cork: Infinity,
-  };
+  /** Each timer's deadline (Infinity: not armed). A plain record, not a Map: a third of the size.
+   *  NO_DEADLINES (shared, never written) while no timer is armed: setTimer makes a record of
+   *  the connection's own, nextDeadline() gives it up when every timer is off again. */
+  private deadlines: Record<TimerName, number> = NO_DEADLINES;
 
   constructor(init: ConnectionInit) {
     // Buffers scale with the MSS unless the user sized them (ConnectionConfig.bufSegments).
@@ -286,6 +315,14 @@ export class Connection implements TcpConnection {
     return this.cc.ssthresh;
   }
 
+  reconfigure(patch: Partial<ConnectionConfig>): void {
+    if (!this.ownConfig) {
+      this.config = { ...this.config };
+      this.ownConfig = true;
+    }
+    Object.assign(this.config, patch);
+  }
+
   // ---------------------------------------------------------------- small helpers
 
   private ev(e: ConnEvent): void {
@@ -319,6 +356,7 @@ export class Connection implements TcpConnection {
 
   private setTimer(t: TimerName, deadline: number): void {
     if (this.deadlines[t] === deadline) return;
+    if (this.deadlines === NO_DEADLINES) this.deadlines = noDeadlines();
     this.deadlines[t] = deadline;
     this.ev({ type: 'timer', timer: t, action: 'set', deadline });
   }
@@ -340,6 +378,8 @@ export class Connection implements TcpConnection {
   nextDeadline(): number {
     let d = Infinity;
     for (const t of TIMER_NAMES) if (this.deadlines[t] < d) d = this.deadlines[t];
+    // Nothing armed: give the record back (an idle connection holds none).
+    if (d === Infinity) this.deadlines = NO_DEADLINES;
     return d;
   }
 
@@ -499,15 +539,16 @@ export class Connection implements TcpConnection {
 
   /** RFC 5961 7: challenge ACKs, at most config.challengeAckLimit per second. */
   private challengeAck(now: number): void {
-    if (now - this.chalWindowStart >= 1000) {
-      this.chalWindowStart = now;
-      this.chalCount = 0;
+    const l = (this.ackLimits ??= new AckLimits());
+    if (now - l.chalWindowStart >= 1000) {
+      l.chalWindowStart = now;
+      l.chalCount = 0;
     }
-    if (this.chalCount >= this.config.challengeAckLimit) {
+    if (l.chalCount >= this.config.challengeAckLimit) {
       this.ev({ type: 'challenge-ack', suppressed: true });
       return;
     }
-    this.chalCount++;
+    l.chalCount++;
     this.sendAck(now);
     this.ev({ type: 'challenge-ack', suppressed: false });
   }
@@ -522,8 +563,9 @@ export class Connection implements TcpConnection {
     const interval = this.config.invalidRateLimit ?? 500;
     const behind = sub(this.rcvNxt, seg.seq);
     if (interval > 0 && !(behind > 0 && behind <= 2 * Math.max(this.config.rcvBuf, 65535))) {
-      if (now - this.invalidAckAt < interval) return;
-      this.invalidAckAt = now;
+      const l = (this.ackLimits ??= new AckLimits());
+      if (now - l.invalidAckAt < interval) return;
+      l.invalidAckAt = now;
     }
     this.ackNow = true;
   }
@@ -1204,7 +1246,7 @@ export class Connection implements TcpConnection {
     this.prrOutAtAck = this.prrOut;
     this.prrMaxAtAck = this.sndMax;
     let newlySacked = 0;
-    if (this.sackOk && seg.options.sack) newlySacked = this.sb.update(seg.options.sack, seqMax(ack, this.sndUna), this.sndMax);
+    if (this.sackOk && seg.options.sack) newlySacked = (this.sbLog ??= new Scoreboard()).update(seg.options.sack, seqMax(ack, this.sndUna), this.sndMax);
 
     let isDup = false;
     if (gt(ack, this.sndUna)) {
@@ -1279,7 +1321,7 @@ export class Connection implements TcpConnection {
     const dataAcked = Math.min(acked, this.sndBuf.length);
     this.sndBuf.consume(dataAcked);
     this.sndUna = ack;
-    this.sb.trim(ack);
+    this.sbLog?.trim(ack);
     if (lt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
     this.rttSampleFromAck(seg, now);
     this.retransmits = 0;
@@ -1865,8 +1907,9 @@ export class Connection implements TcpConnection {
     }
     // An ECN-setup SYN carries ECE and CWR; 6.1.1.1: after ecnSynRetries retransmissions
     // without an answer, the SYN goes without them.
-    this.ecn.synSent = ecnInitiates(this.config) && this.retransmits <= (this.config.ecnSynRetries ?? 1);
-    return this.ecn.synSent ? flags | ECE | CWR : flags;
+    const synSent = ecnInitiates(this.config) && this.retransmits <= (this.config.ecnSynRetries ?? 1);
+    if (synSent || this.ecnState) (this.ecnState ??= new EcnState()).synSent = synSent;
+    return synSent ? flags | ECE | CWR : flags;
   }
 
   /** 6.1.1: whether ECN is on, from the peer's SYN or SYN,ACK. */
@@ -1874,11 +1917,13 @@ export class Connection implements TcpConnection {
     const f = seg.flags & (ECE | CWR);
     if (seg.flags & ACK) {
       // An ECN-setup SYN-ACK answers our ECN-setup SYN; one with both ECE and CWR is not one.
-      this.ecn.ok = this.ecn.synSent && f === ECE;
+      const ok = this.ecn.synSent && f === ECE;
+      if (ok || this.ecnState) (this.ecnState ??= new EcnState()).ok = ok;
     } else {
       // An ECN-setup SYN has ECE and CWR. A listener accepts it unless ECN is off; in a
       // simultaneous open only if our SYN asked too (as Linux tcp_ecn_rcv_syn).
-      this.ecn.ok = f === (ECE | CWR) && ecnAccepts(this.config) && (this.state === 'LISTEN' || this.ecn.synSent);
+      const ok = f === (ECE | CWR) && ecnAccepts(this.config) && (this.state === 'LISTEN' || this.ecn.synSent);
+      if (ok || this.ecnState) (this.ecnState ??= new EcnState()).ok = ok;
     }
   }
 
@@ -1952,8 +1997,13 @@ export class Connection implements TcpConnection {
     const b0 = blocks?.[0];
     const b1 = blocks?.[1];
     const dsackSeen = b0 !== undefined && (le(b0[1], seg.ack) || (b1 !== undefined && ge(b0[0], b1[0]) && le(b0[1], b1[1])));
-    this.rack.onDsack(dsackSeen, this.sndUna, this.sndMax);
-    this.rack.onAck(this.sndUna, sb.empty ? null : sb, now);
+    // Without a log nothing was sent since the connection began and no D-SACK came: a new
+    // Rack would do nothing with this ACK, so none is made (an idle connection has none).
+    const rack = dsackSeen ? this.rack : this.rackLog;
+    if (rack !== undefined) {
+      rack.onDsack(dsackSeen, this.sndUna, this.sndMax);
+      rack.onAck(this.sndUna, sb.empty ? null : sb, now);
+    }
     if (this.tlpEnd !== undefined && ge(this.sndUna, this.tlpEnd)) {
       // RFC 8985 7.4.2: a retransmitted probe acknowledged without a D-SACK for it repaired a
       // loss: the congestion window is reduced as for a loss (Linux tcp_process_tlp_ack).
@@ -1966,7 +2016,8 @@ export class Connection implements TcpConnection {
       }
       this.tlpEnd = undefined;
     }
-    const { lost, timeout } = this.rack.detect(now, this.reoWnd());
+    if (this.rackLog === undefined) return; // an empty log: nothing lost, no timer
+    const { lost, timeout } = this.rackLog.detect(now, this.reoWnd());
     if (lost > 0) this.rackRecovery(now);
     if (timeout > 0) {
       // RFC 8985 6.3: the reordering timer.
@@ -2158,7 +2209,7 @@ export class Connection implements TcpConnection {
     // RFC 2018 8: the peer may renege on what it SACKed. Like Linux we keep the scoreboard
     // through one timeout (go-back-N then skips what the peer holds), and forget it when the
     // timer fires again without progress: then everything is sent again.
-    if (this.retransmits > 1) this.sb.clear();
+    if (this.retransmits > 1) this.sbLog?.clear();
     this.recover = this.sndMax; // RFC 6582 4: no fast retransmit for data sent before the RTO
     this.rtt.backoff(); // RFC 6298 (5.5)
     this.timing = false; // Karn: everything in flight will be sent again
@@ -2231,6 +2282,10 @@ function icmpMessage(code: TcpErrorCode): string {
 }
 
 /** The congestion-control options of a configuration. */
+/** One CcOptions per config object (configs are shared, and never written: see reconfigure). */
+const ccOptionsOf = new WeakMap<ConnectionConfig, CcOptions>();
 function ccOptions(c: ConnectionConfig): CcOptions {
-  return { abcLimit: c.abcLimit, restartAfterIdle: c.restartAfterIdle };
+  let o = ccOptionsOf.get(c);
+  if (o === undefined) ccOptionsOf.set(c, (o = { abcLimit: c.abcLimit, restartAfterIdle: c.restartAfterIdle }));
+  return o;
 }

@@ -317,7 +317,12 @@ export interface ConnectionInit {
  *  throw on bad segments; user-call misuse throws TcpError with an RFC 9293 message. */
 export interface TcpConnection {
   readonly state: TcpState;
+  /** May be shared with other connections (the host hands one object to many): never written
+   *  through; `reconfigure` changes it. */
   readonly config: ConnectionConfig;
+  /** Options the connection reads as it goes (socket options on a live connection): applied to
+   *  a private copy of the config, made on the first call. */
+  reconfigure(patch: Partial<ConnectionConfig>): void;
   /** RFC 9293 3.10.1 OPEN, active: CLOSED -> SYN-SENT, sends SYN. */
   openActive(now: number): void;
   /** RFC 9293 3.10.1 OPEN, passive: CLOSED -> LISTEN. */
