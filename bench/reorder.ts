@@ -7,7 +7,8 @@
 //   npx tsx bench/reorder.ts [--bytes 30M] [--loss 0.01] [--reorder 0.02] [--reorder-delay 10]
 //                            [--rack on|off] [--dupthresh] [--seed 11]
 import { parsePacket } from '../src/wire/packet.js';
-import { synPair, listenOn, establish, drive, isErrno } from './lib/synack.js';
+import { isDsack } from '../src/tcp/sack.js';
+import { synPair, listenOn, establish, drive, writer } from './lib/synack.js';
 import { parseBytes, round } from './lib/util.js';
 
 export interface ReorderRun {
@@ -55,34 +56,12 @@ export function reorderRun(o: ReorderOptions): ReorderRun {
     if (r.ok && r.value.tcp) {
       const t = r.value.tcp;
       const sack = t.options.find((x) => x.kind === 'sack');
-      if (sack && sack.kind === 'sack') {
-        const [b0, b1] = sack.blocks;
-        const le = (a: number, b: number): boolean => ((b - a) | 0) >= 0;
-        if (b0 && (le(b0[1], t.ack) || (b1 && le(b1[0], b0[0]) && le(b0[1], b1[1])))) dsacks++;
-      }
+      if (sack && sack.kind === 'sack' && isDsack(sack.blocks, t.ack)) dsacks++;
     }
     deliver?.(pkt);
   };
-  const chunk = new Uint8Array(64 * 1024).fill(0x5a);
-  let sent = 0;
+  const pump = writer(p.a, c, o.bytes);
   let received = 0;
-  const pump = (): void => {
-    while (sent < o.bytes) {
-      const len = Math.min(chunk.length, o.bytes - sent);
-      let n: number;
-      try {
-        n = p.a.sockets.write(c, len === chunk.length ? chunk : chunk.subarray(0, len));
-      } catch (e) {
-        if (isErrno(e, 'EAGAIN')) return;
-        throw e;
-      }
-      sent += n;
-      if (n < len) return;
-    }
-  };
-  p.a.sockets.watch(c, (ev) => {
-    if (ev === 'writable') pump();
-  });
   p.b.sockets.watch(s, (ev) => {
     if (ev === 'readable') while (p.b.sockets.inq(s) > 0) received += p.b.sockets.read(s, 1 << 20).length;
   });

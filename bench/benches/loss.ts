@@ -2,7 +2,7 @@
 // (5 ms each way), in virtual time. Goodput is bytes over virtual seconds, set against the
 // Mathis et al. yardstick MSS/RTT * 1.22/sqrt(p); and the retransmissions the sender counted
 // (tcpRetransSegs) against the data segments the link actually dropped (its 'a>b' stats).
-import { synPair, listenOn, establish, drive, isErrno } from '../lib/synack.js';
+import { synPair, listenOn, establish, drive, writer } from '../lib/synack.js';
 import { nowMs, round } from '../lib/util.js';
 
 type Row = [string, string, string, string, string];
@@ -24,26 +24,8 @@ export function lossRun(bytes: number, p_loss = 0.01, oneWayMs = 5, seed = 11): 
   const lfd = listenOn(p.b, p.bAddr, 5004);
   // The handshake may lose a SYN; establish() drives through the retransmission.
   const [c, s] = establish(p, lfd, 5004);
-  const chunk = new Uint8Array(64 * 1024).fill(0x5a);
-  let sent = 0;
+  const pump = writer(p.a, c, bytes);
   let received = 0;
-  const pump = (): void => {
-    while (sent < bytes) {
-      const len = Math.min(chunk.length, bytes - sent);
-      let n: number;
-      try {
-        n = p.a.sockets.write(c, len === chunk.length ? chunk : chunk.subarray(0, len));
-      } catch (e) {
-        if (isErrno(e, 'EAGAIN')) return;
-        throw e;
-      }
-      sent += n;
-      if (n < len) return; // full: wait for 'writable'
-    }
-  };
-  p.a.sockets.watch(c, (ev) => {
-    if (ev === 'writable') pump();
-  });
   p.b.sockets.watch(s, (ev) => {
     if (ev === 'readable') while (p.b.sockets.inq(s) > 0) received += p.b.sockets.read(s, 1 << 20).length;
   });

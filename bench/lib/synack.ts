@@ -88,6 +88,31 @@ export function establish(p: SynPair, lfd: number, port: number): [number, numbe
   return [c, s];
 }
 
+/** Writes `total` bytes (0x5a) to `fd` as fast as the socket takes them. Returns the pump, which
+ *  also runs on every 'writable': call it once to start. */
+export function writer(h: HostStack, fd: number, total: number): () => void {
+  const chunk = new Uint8Array(64 * 1024).fill(0x5a);
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < total) {
+      const len = Math.min(chunk.length, total - sent);
+      let n: number;
+      try {
+        n = h.sockets.write(fd, len === chunk.length ? chunk : chunk.subarray(0, len));
+      } catch (e) {
+        if (isErrno(e, 'EAGAIN')) return;
+        throw e;
+      }
+      sent += n;
+      if (n < len) return; // full: wait for 'writable'
+    }
+  };
+  h.sockets.watch(fd, (ev) => {
+    if (ev === 'writable') pump();
+  });
+  return pump;
+}
+
 /** Bytes waiting to be read, without an EAGAIN exception. */
 export function readAll(h: HostStack, fd: number, max = 1 << 20): number {
   let n = 0;

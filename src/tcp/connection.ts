@@ -3,7 +3,7 @@
 // `now` always a parameter. The host stack asks nextDeadline() and calls onTimer(now).
 import { ACK, CWR, ECE, ECN_CE, ECN_ECT0, ECN_NOT_ECT, FIN, PSH, RST, SYN, type Segment, type SegmentOptions } from '../wire/types.js';
 import { add, ge, gt, inWindow, le, lt, max as seqMax, min as seqMin, sub } from './seq.js';
-import { Scoreboard } from './sack.js';
+import { Scoreboard, isDsack } from './sack.js';
 import { SendBuffer } from './send-buffer.js';
 import { RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
@@ -1991,12 +1991,9 @@ export class Connection implements TcpConnection {
   /** RFC 8985 6.2 (on each ACK) and 7.4 (the end of a probe episode). */
   private rackOnAck(seg: Segment, now: number): void {
     const sb = this.sb;
-    // RFC 8985 6.2 step 4: a D-SACK (RFC 2883: the first block below SEG.ACK or inside the
-    // second) means a retransmission was spurious: widen the reordering window.
-    const blocks = seg.options.sack;
-    const b0 = blocks?.[0];
-    const b1 = blocks?.[1];
-    const dsackSeen = b0 !== undefined && (le(b0[1], seg.ack) || (b1 !== undefined && ge(b0[0], b1[0]) && le(b0[1], b1[1])));
+    // RFC 8985 6.2 step 4: a D-SACK means a retransmission was spurious: widen the reordering
+    // window.
+    const dsackSeen = isDsack(seg.options.sack, seg.ack);
     // Without a log nothing was sent since the connection began and no D-SACK came: a new
     // Rack would do nothing with this ACK, so none is made (an idle connection has none).
     const rack = dsackSeen ? this.rack : this.rackLog;

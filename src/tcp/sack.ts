@@ -1,6 +1,15 @@
 // The sender's SACK scoreboard (RFC 2018, RFC 6675): which bytes above SND.UNA the peer holds.
 // Ranges are sorted, disjoint and not touching; sequence numbers compare modulo 2^32.
-import { gt, le, lt, sub } from './seq.js';
+import { ge, gt, le, lt, sub } from './seq.js';
+
+/** RFC 2883 4.1: the first SACK block of an ACK is a D-SACK when it lies at or below the
+ *  cumulative ACK or inside the second block. */
+export function isDsack(blocks: ReadonlyArray<readonly [number, number]> | undefined, ack: number): boolean {
+  const b0 = blocks?.[0];
+  if (b0 === undefined) return false;
+  const b1 = blocks![1];
+  return le(b0[1], ack) || (b1 !== undefined && ge(b0[0], b1[0]) && le(b0[1], b1[1]));
+}
 
 export class Scoreboard {
   /** [start, end) ranges the peer has SACKed, sorted. */
